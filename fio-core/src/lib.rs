@@ -1,0 +1,1 @@
+//! OpenFIO pure logic.
