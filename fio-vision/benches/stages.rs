@@ -86,11 +86,8 @@ fn main() {
     // Each model alone on the reference input, for the side-by-side with onnxruntime.
     println!("\nmodel inference alone (tract), median of {runs} runs, ms");
     let mut model_rows = Vec::new();
-    for name in models::PIPELINE_MODELS
-        .iter()
-        .copied()
-        .chain(["blazeface_short"])
-    {
+    for entry in fio_vision::manifest::entries().unwrap() {
+        let name = entry.name.as_str();
         let path = models::repo_models_dir()
             .join("reference")
             .join(format!("{name}.json"));
@@ -106,7 +103,6 @@ fn main() {
         let input: Vec<f32> = (0..n)
             .map(|i| lo + (hi - lo) * (((i * 37 + 11) % 251) as f32 / 250.0))
             .collect();
-        let entry = fio_vision::manifest::entry(name).unwrap();
         let bytes = std::fs::read(models::repo_models_dir().join(&entry.file)).unwrap();
         let model = OnnxModel::load(name, &bytes, &shape).unwrap();
         let mut t = Vec::new();

@@ -3,13 +3,12 @@
 use crate::{manifest, Error};
 
 /// Manifest names of every model the pipeline loads.
-pub const PIPELINE_MODELS: [&str; 6] = [
+pub const PIPELINE_MODELS: [&str; 5] = [
     crate::detect::DETECTOR_MODEL,
     crate::embed::EMBEDDER_MODEL,
     crate::liveness::ANTISPOOF_MODEL,
     crate::liveness::LIVENESS_MODEL,
-    crate::attributes::AGE_MODEL,
-    crate::attributes::GENDER_MODEL,
+    crate::attributes::FACERES_MODEL,
 ];
 
 /// Raw model bytes keyed by manifest name; the browser fills it from `fetch`, the CLI from disk.
@@ -37,8 +36,14 @@ impl ModelFiles {
     /// Reads every pipeline model from a directory laid out like `models/`.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn from_dir(dir: &std::path::Path) -> Result<Self, Error> {
+        Self::from_dir_named(dir, &PIPELINE_MODELS)
+    }
+
+    /// Reads the named models from a directory laid out like `models/`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_dir_named(dir: &std::path::Path, names: &[&str]) -> Result<Self, Error> {
         let mut files = ModelFiles::default();
-        for name in PIPELINE_MODELS {
+        for &name in names {
             let entry = manifest::entry(name)?;
             let path = dir.join(&entry.file);
             let bytes = std::fs::read(&path).map_err(|e| Error::Io {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::align::{align_arcface, alignment_residual, face_crop};
-use crate::attributes::{AttributeModels, Attributes, ATTRIBUTE_CROP_EXPAND, ATTRIBUTE_SIZE};
+use crate::attributes::{Attributes, FaceRes, ATTRIBUTE_CROP_EXPAND, FACERES_SIZE};
 use crate::detect::{Detection, Detector, DETECTOR_MODEL};
 use crate::embed::{Embedder, EMBEDDER_MODEL};
 use crate::frame::Frame;
@@ -61,7 +61,7 @@ pub struct Pipeline {
     detector: Detector,
     embedder: Embedder,
     liveness: LivenessModels,
-    attributes: AttributeModels,
+    attributes: FaceRes,
 }
 
 impl Pipeline {
@@ -75,10 +75,7 @@ impl Pipeline {
                 files.get(liveness::ANTISPOOF_MODEL)?,
                 files.get(liveness::LIVENESS_MODEL)?,
             )?,
-            attributes: AttributeModels::load(
-                files.get(attributes::AGE_MODEL)?,
-                files.get(attributes::GENDER_MODEL)?,
-            )?,
+            attributes: FaceRes::load(files.get(attributes::FACERES_MODEL)?)?,
         })
     }
 
@@ -87,8 +84,8 @@ impl Pipeline {
         &self.embedder
     }
 
-    /// The age and gender models, for callers that build their own crops.
-    pub fn attributes(&self) -> &AttributeModels {
+    /// The age and gender model, for callers that build their own crops.
+    pub fn attributes(&self) -> &FaceRes {
         &self.attributes
     }
 
@@ -147,7 +144,7 @@ impl Pipeline {
             d.bbox,
             &d.landmarks,
             ATTRIBUTE_CROP_EXPAND,
-            ATTRIBUTE_SIZE,
+            FACERES_SIZE,
         );
         let crop128 = face_crop(
             frame,

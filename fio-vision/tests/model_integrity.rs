@@ -25,8 +25,8 @@ fn a_corrupted_model_is_refused_by_hash() {
 #[test]
 fn a_model_under_the_wrong_name_is_refused() {
     let mut files = common::model_files().clone();
-    let age = files.get("age").unwrap().to_vec();
-    files.insert("gender", age);
+    let liveness = files.get("liveness").unwrap().to_vec();
+    files.insert("antispoof", liveness);
     assert!(matches!(
         Pipeline::load(&files, WEBCAM_DETECTOR_SIZE),
         Err(Error::ModelHash { .. })

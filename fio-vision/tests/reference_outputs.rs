@@ -93,3 +93,20 @@ fn gender_matches_onnxruntime() {
 fn blazeface_matches_onnxruntime() {
     check("blazeface_short");
 }
+
+#[test]
+fn faceres_matches_onnxruntime() {
+    check("faceres");
+}
+
+#[test]
+fn every_manifest_model_has_a_reference_check() {
+    let source = include_str!("reference_outputs.rs");
+    for entry in fio_vision::manifest::entries().unwrap() {
+        assert!(
+            source.contains(&format!("check(\"{}\")", entry.name)),
+            "no reference test for {}",
+            entry.name
+        );
+    }
+}

@@ -12,9 +12,10 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
 }
 
-/// A fetched fixture file; fails loudly when `fixtures/fetch.sh` has not been run.
+/// A fetched fixture file, by its path relative to `fixtures/` as the CSVs list them; fails
+/// loudly when `fixtures/fetch.sh` has not been run.
 pub fn data(rel: &str) -> PathBuf {
-    let p = fixtures().join("data").join(rel);
+    let p = fixtures().join(rel);
     assert!(
         p.exists(),
         "{} is missing: run `bash fixtures/fetch.sh`",
