@@ -1,8 +1,25 @@
-//! OpenFIO edge worker: a Cloudflare Worker in Rust (work in progress).
-use worker::*;
+//! OpenFIO's edge worker: a Cloudflare Worker that stores face templates, does the 1:N match
+//! and serves FACEIO's widget, REST and operator APIs (see `docs/edge-api.md`).
+//!
+//! Front worker (this entry point: routing, size caps, request context) → one `AppIndex`
+//! Durable Object per application (all consistent decisions, in-memory template index) →
+//! Workers KV (replicated facial-ID records).
+#![forbid(unsafe_code)]
 
-/// Entry point for every HTTP request.
+pub mod app_config;
+pub mod app_index;
+pub mod crypto;
+pub mod do_protocol;
+pub mod error;
+pub mod gate;
+pub mod kv_records;
+pub mod rate_limit;
+pub mod routes;
+pub mod webhook;
+
+use worker::{event, Context, Env, Request, Response};
+
 #[event(fetch)]
-async fn fetch(_req: Request, _env: Env, _ctx: Context) -> Result<Response> {
-    Response::ok("openfio")
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    routes::handle(req, env, ctx).await
 }

@@ -1,0 +1,203 @@
+//! The crate's error type and its one mapping to FACEIO codes, HTTP statuses and JSON bodies.
+
+use fio_core::{Error as FioError, ErrorBody, ErrorCode};
+use serde::{Deserialize, Serialize};
+
+/// A fresh challenge handed back with `UNIQUE_PIN_REQUIRED` so the widget can resend under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retry {
+    /// Challenge to quote in the resent request.
+    pub challenge_id: String,
+    /// ISO 8601 expiry of that challenge.
+    pub expires_at: String,
+}
+
+/// Everything that can fail in the edge worker.
+///
+/// Client mistakes arrive as [`EdgeError::Fio`] with a client-error variant (4xx); platform
+/// failures are [`EdgeError::Internal`] (500, details logged but never shown).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum EdgeError {
+    /// An outcome of OpenFIO's pure logic, or a bare FACEIO code.
+    Fio(FioError),
+    /// `UNIQUE_PIN_REQUIRED`, with the challenge to resend under.
+    PinNotUnique(Retry),
+    /// No such route, app resource or facial ID (HTTP 404).
+    NotFound(&'static str),
+    /// The route exists but not for this method (HTTP 405).
+    MethodNotAllowed,
+    /// A platform failure (storage, KV, missing secret); never caused by client input.
+    Internal(String),
+    /// An error the app's Durable Object already rendered, relayed by the front worker.
+    Relayed(ErrorReply),
+}
+
+/// Shorthand for results in this crate.
+pub type EdgeResult<T> = Result<T, EdgeError>;
+
+impl EdgeError {
+    /// A bare FACEIO outcome.
+    pub fn code(code: ErrorCode) -> Self {
+        Self::Fio(FioError::Fio(code))
+    }
+
+    /// A malformed request (HTTP 400).
+    pub fn bad_request(msg: impl Into<String>) -> Self {
+        Self::Fio(FioError::BadRequest(msg.into()))
+    }
+
+    /// The reply this error becomes at the HTTP boundary.
+    pub fn reply(&self) -> ErrorReply {
+        let (status, body, retry) = match self {
+            Self::Fio(e) => (e.http_status(), ErrorBody::from(e), None),
+            Self::PinNotUnique(retry) => {
+                let e = FioError::PinNotUnique;
+                (e.http_status(), ErrorBody::from(&e), Some(retry.clone()))
+            }
+            Self::NotFound(what) => (
+                404,
+                ErrorBody {
+                    error: ErrorCode::ProcessingErr.name().to_owned(),
+                    code: ErrorCode::ProcessingErr,
+                    message: format!("{what} not found"),
+                },
+                None,
+            ),
+            Self::MethodNotAllowed => (
+                405,
+                ErrorBody {
+                    error: ErrorCode::ProcessingErr.name().to_owned(),
+                    code: ErrorCode::ProcessingErr,
+                    message: "method not allowed".to_owned(),
+                },
+                None,
+            ),
+            Self::Internal(_) => (500, ErrorBody::from_code(ErrorCode::ProcessingErr), None),
+            Self::Relayed(reply) => return reply.clone(),
+        };
+        ErrorReply {
+            status,
+            body,
+            retry,
+        }
+    }
+}
+
+impl From<FioError> for EdgeError {
+    fn from(e: FioError) -> Self {
+        Self::Fio(e)
+    }
+}
+
+impl From<ErrorCode> for EdgeError {
+    fn from(c: ErrorCode) -> Self {
+        Self::code(c)
+    }
+}
+
+impl From<worker::Error> for EdgeError {
+    fn from(e: worker::Error) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<worker::KvError> for EdgeError {
+    fn from(e: worker::KvError) -> Self {
+        Self::Internal(format!("kv: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for EdgeError {
+    /// Only used for data the edge itself produced; client JSON goes through
+    /// `fio_core::protocol::parse_request`, which maps to 400.
+    fn from(e: serde_json::Error) -> Self {
+        Self::Internal(format!("json: {e}"))
+    }
+}
+
+impl std::fmt::Display for EdgeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fio(e) => write!(f, "{e}"),
+            Self::PinNotUnique(_) => write!(f, "{}", FioError::PinNotUnique),
+            Self::NotFound(what) => write!(f, "{what} not found"),
+            Self::MethodNotAllowed => f.write_str("method not allowed"),
+            Self::Internal(m) => write!(f, "internal: {m}"),
+            Self::Relayed(r) => write!(f, "{}", r.body.message),
+        }
+    }
+}
+
+impl std::error::Error for EdgeError {}
+
+/// The wire form of an error: HTTP status plus the JSON body
+/// `{"error", "code", "message"[, "retry"]}`. Also travels from the Durable Object to the
+/// front worker, which re-renders it for the widget or the REST API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    /// HTTP status.
+    pub status: u16,
+    /// FACEIO error body.
+    pub body: ErrorBody,
+    /// Fresh challenge for `UNIQUE_PIN_REQUIRED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+}
+
+impl ErrorReply {
+    /// Widget/admin JSON: `{"error","code","message"[,"retry"]}`.
+    pub fn widget_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "error": self.body.error,
+            "code": self.body.code,
+            "message": self.body.message,
+        });
+        if let Some(r) = &self.retry {
+            v["retry"] =
+                serde_json::json!({"challengeId": r.challenge_id, "expiresAt": r.expires_at});
+        }
+        v
+    }
+
+    /// REST JSON (FACEIO style): `{"status": N, "error", "code", "message"}`.
+    pub fn rest_json(&self) -> serde_json::Value {
+        let mut v = self.widget_json();
+        v["status"] = self.status.into();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_bodies() {
+        let r = EdgeError::Fio(FioError::Unrecognized).reply();
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            r.widget_json(),
+            serde_json::json!({"error": "UNRECOGNIZED_FACE", "code": 3, "message": "face not recognized"})
+        );
+        let r = EdgeError::Internal("kv broke at users/1".into()).reply();
+        assert_eq!(r.status, 500);
+        assert!(!r.body.message.contains("users/1"));
+        let r = EdgeError::code(ErrorCode::TooManyRequests).reply();
+        assert_eq!(r.status, 429);
+        assert_eq!(r.rest_json()["status"], 429);
+        let r = EdgeError::bad_request("x").reply();
+        assert_eq!(r.status, 400);
+        let retry = Retry {
+            challenge_id: "ab".into(),
+            expires_at: "t".into(),
+        };
+        let r = EdgeError::PinNotUnique(retry).reply();
+        assert_eq!(r.status, 409);
+        let v = r.widget_json();
+        assert_eq!(v["error"], "UNIQUE_PIN_REQUIRED");
+        assert_eq!(v["retry"]["challengeId"], "ab");
+        assert_eq!(EdgeError::NotFound("route").reply().status, 404);
+    }
+}

@@ -1,0 +1,160 @@
+//! FACEIO's REST API: `/deletefacialid`, `/setfacialidpayload`, `/setfacialidpincode`,
+//! `/appstats`, `/listfacialids`; `GET` or `POST` with the parameters in the query string, a
+//! form or a JSON body, authenticated by the app's secret API key (`key`).
+//!
+//! API keys have the form `{publicId}.{secret}`, so the key alone names the app's Durable
+//! Object; the object then compares SHA-256 hashes of the whole key.
+
+use fio_core::ErrorCode;
+use serde_json::{Map, Value};
+use worker::{Context, Env, Method, Request, Response};
+
+use super::{base_call, dispatch, error_response, header, json_response, read_body};
+use crate::app_config::is_valid_public_id;
+use crate::do_protocol::Op;
+use crate::error::{EdgeError, EdgeResult};
+
+/// The operation behind a REST path segment.
+pub fn op_for(name: &str) -> Option<Op> {
+    match name {
+        "deletefacialid" => Some(Op::DeleteFacialId),
+        "setfacialidpayload" => Some(Op::SetPayload),
+        "setfacialidpincode" => Some(Op::SetPin),
+        "appstats" => Some(Op::AppStats),
+        "listfacialids" => Some(Op::ListFacialIds),
+        _ => None,
+    }
+}
+
+/// The public ID inside an API key.
+pub fn public_id_of_key(key: &str) -> Option<&str> {
+    let (id, secret) = key.rsplit_once('.')?;
+    (is_valid_public_id(id) && !secret.is_empty()).then_some(id)
+}
+
+fn form_pairs(bytes: &[u8], into: &mut Map<String, Value>) {
+    for (k, v) in worker::url::form_urlencoded::parse(bytes) {
+        if k != "payloadIsText" {
+            into.insert(k.into_owned(), Value::String(v.into_owned()));
+        }
+    }
+    mark_text_payload(into);
+}
+
+/// Query string, then body parameters (form or JSON; JSON values keep their types).
+///
+/// A `payload` that arrived as text (query string or form) is passed on as `payloadText`: it
+/// must be JSON text, while a JSON body's `payload` is already a value.
+async fn params(req: &mut Request) -> EdgeResult<Map<String, Value>> {
+    let mut out = raw_params(req).await?;
+    if let Some(Value::String(text)) = out.get("payload").cloned() {
+        if out.get("payloadIsText").is_some() {
+            out.remove("payload");
+            out.insert("payloadText".into(), Value::String(text));
+        }
+    }
+    out.remove("payloadIsText");
+    Ok(out)
+}
+
+fn mark_text_payload(out: &mut Map<String, Value>) {
+    if out.contains_key("payload") {
+        out.insert("payloadIsText".into(), Value::Bool(true));
+    }
+}
+
+async fn raw_params(req: &mut Request) -> EdgeResult<Map<String, Value>> {
+    let mut out = Map::new();
+    if let Ok(url) = req.url() {
+        if let Some(q) = url.query() {
+            form_pairs(q.as_bytes(), &mut out);
+        }
+    }
+    if req.method() != Method::Post {
+        return Ok(out);
+    }
+    let content_type = header(req, "content-type")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let form = req
+            .form_data()
+            .await
+            .map_err(|_| EdgeError::bad_request("unreadable form"))?;
+        for name in ["key", "fid", "payload", "pin", "offset", "limit"] {
+            if let Some(worker::FormEntry::Field(v)) = form.get(name) {
+                out.insert(name.to_owned(), Value::String(v));
+            }
+        }
+        mark_text_payload(&mut out);
+        return Ok(out);
+    }
+    let bytes = read_body(req).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(out);
+    }
+    let looks_json = content_type.contains("json")
+        || (!content_type.contains("form")
+            && bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'));
+    if looks_json {
+        match fio_core::protocol::parse_request::<Value>(&bytes)? {
+            Value::Object(m) => {
+                // JSON values keep their types, including a JSON `payload`.
+                if m.contains_key("payload") {
+                    out.remove("payloadIsText");
+                }
+                out.extend(m.into_iter().filter(|(k, _)| k != "payloadIsText"));
+            }
+            _ => return Err(EdgeError::bad_request("JSON body must be an object")),
+        }
+    } else {
+        form_pairs(&bytes, &mut out);
+    }
+    Ok(out)
+}
+
+/// Handles one REST call; replies `{"status": 200, …}` or `{"status": N, "error", "code", …}`.
+pub async fn handle(
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+    name: &str,
+) -> worker::Result<Response> {
+    let result = async {
+        let op = op_for(name).ok_or(EdgeError::NotFound("route"))?;
+        if !matches!(req.method(), Method::Get | Method::Post) {
+            return Err(EdgeError::MethodNotAllowed);
+        }
+        let mut args = params(&mut req).await?;
+        let key = match args.remove("key") {
+            Some(Value::String(k)) => k,
+            _ => return Err(EdgeError::code(ErrorCode::Unauthorized)),
+        };
+        let public_id = public_id_of_key(&key).ok_or(EdgeError::code(ErrorCode::Unauthorized))?;
+        let mut call = base_call(&req, env, op, public_id);
+        call.demo = false;
+        call.api_key = Some(key.clone());
+        call.args = Value::Object(args);
+        dispatch(env, Some(ctx), &call).await
+    }
+    .await;
+    match result {
+        Ok(v) => json_response(200, &v),
+        Err(e) => error_response(&e.reply(), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_name_their_app() {
+        assert_eq!(public_id_of_key("fioa1234abcd.00ff"), Some("fioa1234abcd"));
+        assert_eq!(public_id_of_key("a.b.c"), None);
+        assert_eq!(public_id_of_key("noseparator"), None);
+        assert_eq!(public_id_of_key("app."), None);
+        assert_eq!(op_for("appstats"), Some(Op::AppStats));
+        assert_eq!(op_for("nope"), None);
+    }
+}

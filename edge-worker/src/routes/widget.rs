@@ -1,0 +1,81 @@
+//! Widget API: `POST /v1/{publicId}/session|enroll|authenticate`, with CORS.
+
+use fio_core::ErrorCode;
+use worker::{Context, Env, Method, Request, Response};
+
+use super::{base_call, dispatch, error_response, header, json_response, read_body};
+use crate::app_config::is_valid_public_id;
+use crate::do_protocol::Op;
+use crate::error::EdgeError;
+
+fn op_for(action: &str) -> Option<Op> {
+    match action {
+        "session" => Some(Op::Start),
+        "enroll" => Some(Op::Enroll),
+        "authenticate" => Some(Op::Authenticate),
+        _ => None,
+    }
+}
+
+/// Echoes the request's `Origin` (the Durable Object has already enforced the app's origin
+/// rules on anything that is not a preflight).
+fn with_cors(resp: worker::Result<Response>, origin: Option<&str>) -> worker::Result<Response> {
+    let mut resp = resp?;
+    let h = resp.headers_mut();
+    h.set("access-control-allow-origin", origin.unwrap_or("*"))?;
+    h.set("vary", "Origin")?;
+    Ok(resp)
+}
+
+/// Handles one widget request.
+pub async fn handle(
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+    public_id: &str,
+    action: &str,
+) -> worker::Result<Response> {
+    let origin = header(&req, "origin");
+    let origin = origin.as_deref();
+    let Some(op) = op_for(action) else {
+        return with_cors(
+            error_response(&EdgeError::NotFound("route").reply(), false),
+            origin,
+        );
+    };
+    if req.method() == Method::Options {
+        let mut resp = Response::empty()?.with_status(204);
+        let h = resp.headers_mut();
+        h.set("access-control-allow-methods", "POST, OPTIONS")?;
+        h.set(
+            "access-control-allow-headers",
+            &header(&req, "access-control-request-headers")
+                .unwrap_or_else(|| "content-type".into()),
+        )?;
+        h.set("access-control-max-age", "86400")?;
+        return with_cors(Ok(resp), origin);
+    }
+    if req.method() != Method::Post {
+        return with_cors(
+            error_response(&EdgeError::MethodNotAllowed.reply(), false),
+            origin,
+        );
+    }
+    if !is_valid_public_id(public_id) {
+        return with_cors(
+            error_response(&EdgeError::code(ErrorCode::Unauthorized).reply(), false),
+            origin,
+        );
+    }
+    let body = match read_body(&mut req).await {
+        Ok(b) => b,
+        Err(e) => return with_cors(error_response(&e.reply(), false), origin),
+    };
+    let mut call = base_call(&req, env, op, public_id);
+    call.body = String::from_utf8(body).ok();
+    let resp = match dispatch(env, Some(ctx), &call).await {
+        Ok(v) => json_response(200, &v),
+        Err(e) => error_response(&e.reply(), false),
+    };
+    with_cors(resp, origin)
+}
