@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// HTTP load benchmark of the edge worker under `wrangler dev` (workerd) on loopback.
+//
+//   node benches/edge-load.mjs [--url http://127.0.0.1:8788] [--enroll 10000] [--concurrency 16]
+//                              [--auth-requests 3000] [--duration 60] [--enroll-timeout 900]
+//
+// 1. creates an app with raised quotas (preventDuplicates on, liveness passive, no PIN prompts);
+// 2. enrolls --enroll synthetic templates (random unit vectors quantised exactly like
+//    fio_core::template) plus one real person (obama, from the native pipeline's templates);
+// 3. authenticates under concurrent load: each iteration is a fresh `session` + `authenticate`
+//    pair; probes alternate between the real person (a photo not used at enrollment → a match)
+//    and a random stranger (→ UNRECOGNIZED_FACE, a full 1:N scan too);
+// 4. prints p50/p90/p99/max latency and throughput per phase (ops/s: a "session+X" op is two
+//    HTTP requests; "X only" times the second request of each pair).
+//
+// Without --url it builds nothing and starts its own wrangler dev on a free loopback port with a
+// temporary persist dir (scripts/bench-edge.sh builds first). Bounded by request counts and time.
+
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { devVars, startEdge } from "../tests/edge/harness.mjs";
+import { faces, rng, syntheticTemplate } from "../tests/edge/templates.mjs";
+
+const { values: opt } = parseArgs({
+  options: {
+    url: { type: "string" },
+    "admin-token": { type: "string" },
+    enroll: { type: "string", default: "10000" },
+    concurrency: { type: "string", default: "16" },
+    "auth-requests": { type: "string", default: "3000" },
+    duration: { type: "string", default: "60" },
+    "enroll-timeout": { type: "string", default: "900" },
+    seed: { type: "string", default: "1" },
+    json: { type: "boolean", default: false },
+  },
+});
+const N = Number(opt.enroll);
+const C = Number(opt.concurrency);
+const AUTH_N = Number(opt["auth-requests"]);
+const DURATION_MS = Number(opt.duration) * 1000;
+const ENROLL_TIMEOUT_MS = Number(opt["enroll-timeout"]) * 1000;
+
+const LIVE = { score: 0.97, passed: true, actions: [] };
+const ORIGIN = "https://bench.example.test";
+
+let instance = null;
+let url = opt.url?.replace(/\/$/, "");
+let adminToken = opt["admin-token"] ?? process.env.OPENFIO_EDGE_ADMIN_TOKEN;
+if (!url) {
+  instance = await startEdge({ build: false });
+  url = instance.url;
+}
+adminToken ??= devVars().ADMIN_TOKEN;
+if (!/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(url)) {
+  console.error(`refusing to load-test a non-loopback URL: ${url}`);
+  process.exit(2);
+}
+
+async function post(path, json, headers = {}) {
+  const res = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: ORIGIN, "cf-connecting-ip": "10.77.0.1", ...headers },
+    body: JSON.stringify(json),
+  });
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, text };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+class Stats {
+  constructor(name) {
+    this.name = name;
+    this.lat = [];
+    this.ok = 0;
+    this.errors = new Map();
+    this.t0 = performance.now();
+    this.t1 = this.t0;
+  }
+  record(ms, ok, why) {
+    this.lat.push(ms);
+    if (ok) this.ok++;
+    else this.errors.set(why, (this.errors.get(why) ?? 0) + 1);
+  }
+  stop() {
+    this.t1 = performance.now();
+  }
+  row() {
+    const s = Float64Array.from(this.lat).sort();
+    const secs = (this.t1 - this.t0) / 1000;
+    return {
+      phase: this.name,
+      requests: s.length,
+      ok: this.ok,
+      errors: [...this.errors].map(([k, v]) => `${k}×${v}`).join(" ") || "-",
+      "ops/s": (s.length / secs).toFixed(1),
+      "p50 ms": quantile(s, 0.5).toFixed(1),
+      "p90 ms": quantile(s, 0.9).toFixed(1),
+      "p99 ms": quantile(s, 0.99).toFixed(1),
+      "max ms": (s.length ? s[s.length - 1] : NaN).toFixed(1),
+    };
+  }
+}
+
+/** Runs `fn(i)` for i in [0, count) on `C` concurrent workers until done or `deadline`. */
+async function pool(count, deadline, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count && performance.now() < deadline) {
+      const i = next++;
+      await fn(i);
+    }
+  };
+  await Promise.all(Array.from({ length: C }, worker));
+  return next;
+}
+
+const why = (r) => (r.body?.error ? `${r.status}:${r.body.error}` : `${r.status}`);
+
+/** A session challenge, retrying on 429 (ledger full / quota) with backoff until `deadline`. */
+async function challenge(appId, ceremony, deadline, throttled) {
+  for (let backoff = 200; ; backoff = Math.min(backoff * 2, 5000)) {
+    const r = await post(`/v1/${appId}/session`, { ceremony });
+    if (r.status === 200) return r.body.challengeId;
+    if (r.status !== 429 || performance.now() > deadline) throw new Error(`session: ${r.status} ${r.text.slice(0, 200)}`);
+    throttled.n++;
+    await sleep(backoff);
+  }
+}
+
+// --- setup ------------------------------------------------------------------------------------
+const F = faces();
+const create = await fetch(`${url}/admin/apps`, {
+  method: "POST",
+  headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+  body: JSON.stringify({
+    name: `bench-${Date.now()}`,
+    options: {
+      quotaPerMinute: 1_000_000_000,
+      ipQuotaPerMinute: 1_000_000_000,
+      preventDuplicates: true,
+      livenessMode: "passive",
+      alwaysAskPin: false,
+      rejectWeakPins: false,
+    },
+  }),
+});
+const app = await create.json();
+if (create.status !== 200) {
+  console.error("cannot create the app:", create.status, app);
+  await instance?.dispose();
+  process.exit(1);
+}
+const appId = app.publicId;
+console.error(`app ${appId} on ${url}; enrolling ${N} synthetic + 1 real template with ${C} workers…`);
+
+// --- phase 1: enrollment -------------------------------------------------------------------------
+const rand = rng(Number(opt.seed));
+const synth = Array.from({ length: N }, () => syntheticTemplate(rand));
+const enrollPair = new Stats("enroll (session+enroll)");
+const enrollOnly = new Stats("enroll only");
+const throttled = { n: 0 };
+const enrollDeadline = performance.now() + ENROLL_TIMEOUT_MS;
+let lastReport = performance.now();
+const real = await post(`/v1/${appId}/enroll`, {
+  challengeId: await challenge(appId, "enroll", enrollDeadline, throttled),
+  templates: F.obama.slice(0, 3).map((f) => f.template),
+  liveness: LIVE,
+  details: { age: 47, gender: "male" },
+  payload: { who: "real person" },
+  pin: "2749",
+});
+if (real.status !== 200) throw new Error(`real enrollment failed: ${real.text}`);
+const realId = real.body.facialId;
+
+const enrolled = await pool(N, enrollDeadline, async (i) => {
+  const t0 = performance.now();
+  let cid;
+  try {
+    cid = await challenge(appId, "enroll", enrollDeadline, throttled);
+  } catch (e) {
+    enrollPair.record(performance.now() - t0, false, "session");
+    return;
+  }
+  const t1 = performance.now();
+  const r = await post(`/v1/${appId}/enroll`, {
+    challengeId: cid,
+    templates: [synth[i]],
+    liveness: LIVE,
+    details: { age: 20 + (i % 50), gender: i % 2 ? "male" : "female" },
+    payload: { i },
+    pin: String(100000 + i),
+  });
+  const t2 = performance.now();
+  enrollPair.record(t2 - t0, r.status === 200, why(r));
+  enrollOnly.record(t2 - t1, r.status === 200, why(r));
+  if (t2 - lastReport > 10_000) {
+    lastReport = t2;
+    console.error(`  … ${enrollPair.ok} enrolled (${throttled.n} throttled sessions)`);
+  }
+});
+enrollPair.stop();
+enrollOnly.stop();
+console.error(`enrolled ${enrollPair.ok}/${N} synthetic (${enrolled} attempted, ${throttled.n} throttled sessions)`);
+
+// --- phase 2: authentication under load ----------------------------------------------------------
+const authPair = new Stats("auth (session+authenticate)");
+const authOnly = new Stats("authenticate only");
+const authMatch = new Stats("authenticate only: match");
+const authMiss = new Stats("authenticate only: no match");
+const authThrottled = { n: 0 };
+let wrongMatches = 0;
+const authDeadline = performance.now() + DURATION_MS;
+const probeReal = F.obama[3].template;
+await pool(AUTH_N, authDeadline, async (i) => {
+  const isReal = i % 2 === 0;
+  const template = isReal ? probeReal : syntheticTemplate(rand);
+  const t0 = performance.now();
+  let cid;
+  try {
+    cid = await challenge(appId, "authenticate", authDeadline, authThrottled);
+  } catch {
+    authPair.record(performance.now() - t0, false, "session");
+    return;
+  }
+  const t1 = performance.now();
+  const r = await post(`/v1/${appId}/authenticate`, { challengeId: cid, template, liveness: LIVE });
+  const t2 = performance.now();
+  const ok = isReal ? r.status === 200 && r.body?.facialId === realId : r.body?.error === "UNRECOGNIZED_FACE";
+  if (isReal && r.status === 200 && r.body?.facialId !== realId) wrongMatches++;
+  authPair.record(t2 - t0, ok, why(r));
+  authOnly.record(t2 - t1, ok, why(r));
+  (isReal ? authMatch : authMiss).record(t2 - t1, ok, why(r));
+});
+for (const s of [authPair, authOnly, authMatch, authMiss]) s.stop();
+
+// --- report ---------------------------------------------------------------------------------------
+const rows = [enrollPair, enrollOnly, authPair, authOnly, authMatch, authMiss].map((s) => s.row());
+const meta = {
+  url,
+  enrolledSynthetic: enrollPair.ok,
+  enrolledReal: 1,
+  concurrency: C,
+  throttledSessions: throttled.n + authThrottled.n,
+  wrongMatches,
+  node: process.version,
+};
+if (opt.json) {
+  console.log(JSON.stringify({ meta, rows }, null, 2));
+} else {
+  console.log(`\nedge load benchmark — ${meta.enrolledSynthetic} synthetic + 1 real enrolled, ${C} concurrent clients, ${url}`);
+  console.table(rows);
+  if (meta.throttledSessions) console.log(`sessions answered 429 and retried: ${meta.throttledSessions}`);
+  if (wrongMatches) console.log(`WRONG MATCHES for the real probe: ${wrongMatches}`);
+}
+await instance?.dispose();

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Black-box tests of the edge worker under `wrangler dev` (workerd): builds the native CLI (for real
+# face templates) and the worker, then runs tests/edge/*.test.mjs against one shared instance
+# (tests/edge/run.mjs starts and stops it; persistence.test.mjs runs its own to restart it).
+# OPENFIO_EDGE_SKIP_BUILD=1 reuses an existing edge-worker/build/ (local iteration only).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+step "cargo build --release -p fio-cli (fixture templates)"
+cargo build --release --locked -p fio-cli
+
+if [ ! -d fixtures/data/face_recognition ] || [ ! -d fixtures/data/frames ]; then
+  step "fetch fixtures"
+  bash fixtures/fetch.sh
+fi
+
+if [ ! -x node_modules/.bin/wrangler ]; then
+  step "npm ci (wrangler)"
+  npm ci --no-audit --no-fund
+fi
+
+if [ "${OPENFIO_EDGE_SKIP_BUILD:-0}" != 1 ]; then
+  step "build the edge worker"
+  (cd edge-worker && bash build.sh)
+fi
+if [ ! -f edge-worker/.dev.vars ]; then
+  (cd edge-worker && bash dev-vars.sh)
+fi
+
+step "edge black-box tests (node --test tests/edge/)"
+export OPENFIO_EDGE_SKIP_BUILD=1
+node tests/edge/run.mjs --no-build

@@ -1,0 +1,299 @@
+// A thin HTTP client for the edge API (docs/edge-api.md) plus assertion helpers shared by the specs.
+
+import assert from "node:assert/strict";
+import { randomBytes, randomInt } from "node:crypto";
+
+/** FACEIO codes (fio_core::ErrorCode): name → number, and the HTTP status the contract gives. */
+export const CODES = {
+  PERMISSION_REFUSED: 1, NO_FACES_DETECTED: 2, UNRECOGNIZED_FACE: 3, MANY_FACES: 4,
+  PAD_ATTACK: 5, FACE_MISMATCH: 6, NETWORK_IO: 7, WRONG_PIN_CODE: 8, PROCESSING_ERR: 9,
+  UNAUTHORIZED: 10, TERMS_NOT_ACCEPTED: 11, UI_NOT_READY: 12, SESSION_EXPIRED: 13, TIMEOUT: 14,
+  TOO_MANY_REQUESTS: 15, EMPTY_ORIGIN: 16, FORBIDDDEN_ORIGIN: 17, FORBIDDDEN_COUNTRY: 18,
+  UNIQUE_PIN_REQUIRED: 19, SESSION_IN_PROGRESS: 20, FACE_DUPLICATION: 21, MINORS_NOT_ALLOWED: 22,
+};
+export const CODE_NAMES = Object.fromEntries(Object.entries(CODES).map(([k, v]) => [v, k]));
+export const STATUS = {
+  UNRECOGNIZED_FACE: 401, WRONG_PIN_CODE: 401, UNAUTHORIZED: 401,
+  PAD_ATTACK: 403, EMPTY_ORIGIN: 403, FORBIDDDEN_ORIGIN: 403, FORBIDDDEN_COUNTRY: 403,
+  MINORS_NOT_ALLOWED: 403, UNIQUE_PIN_REQUIRED: 409, FACE_DUPLICATION: 409,
+  SESSION_EXPIRED: 410, FACE_MISMATCH: 422, TOO_MANY_REQUESTS: 429,
+};
+
+export const DEFAULT_ORIGIN = "https://app.example.test";
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const CHALLENGE_RE = /^[0-9a-f]{32}$/;
+export const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** A random client IP in 10/8 so specs never share per-IP quota buckets. */
+export function randomIp() {
+  return `10.${randomInt(256)}.${randomInt(256)}.${1 + randomInt(254)}`;
+}
+
+/** A random 4–6 digit PIN that no weak-PIN rule rejects. */
+export function strongPin(len = 6) {
+  for (;;) {
+    const pin = Array.from({ length: len }, () => String(randomInt(10))).join("");
+    if (!isWeakPin(pin)) return pin;
+  }
+}
+function isWeakPin(p) {
+  const d = [...p].map(Number);
+  const repeated = [...Array(p.length).keys()].slice(1).some(
+    (k) => p.length % k === 0 && p === p.slice(0, k).repeat(p.length / k),
+  );
+  const run = (step) => d.every((x, i) => i === 0 || x - d[i - 1] === step);
+  return repeated || run(1) || run(-1) || new Set(d).size < 3;
+}
+
+/** Raw response: status, headers, text and parsed JSON (or undefined). */
+export async function request(url, { method = "GET", headers = {}, body, json } = {}) {
+  const h = { ...headers };
+  let b = body;
+  if (json !== undefined) {
+    b = JSON.stringify(json);
+    if (!Object.keys(h).some((k) => k.toLowerCase() === "content-type")) h["content-type"] = "application/json";
+  }
+  const res = await fetch(url, { method, headers: h, body: b, redirect: "manual", signal: AbortSignal.timeout(60_000) });
+  const text = await res.text();
+  let parsed;
+  try {
+    parsed = text.length ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, body: parsed, url, method };
+}
+
+/** Human-readable summary of a response for assertion messages. */
+export function show(res) {
+  return `${res.method} ${res.url.replace(/key=[^&]+/, "key=…")} → ${res.status} ${res.text.slice(0, 600)}`;
+}
+
+/** Asserts a FACEIO error: exact code and name, the contract's HTTP status (or a 4xx when unset). */
+export function assertError(res, name, status = STATUS[name]) {
+  const code = CODES[name];
+  assert.ok(code, `unknown code name ${name}`);
+  assert.ok(res.body && typeof res.body === "object", `expected a JSON error body: ${show(res)}`);
+  assert.equal(res.body.code, code, `expected code ${code} (${name}): ${show(res)}`);
+  assert.equal(res.body.error, name, `expected error ${name}: ${show(res)}`);
+  if (status) assert.equal(res.status, status, `expected HTTP ${status}: ${show(res)}`);
+  else assertClientError(res);
+}
+
+/** Asserts a 4xx JSON error with a numeric FACEIO `code` and matching `error` name; never 5xx. */
+export function assertClientError(res, { status } = {}) {
+  assert.ok(res.status >= 400 && res.status < 500, `expected 4xx: ${show(res)}`);
+  if (status !== undefined) {
+    const ok = Array.isArray(status) ? status.includes(res.status) : res.status === status;
+    assert.ok(ok, `expected HTTP ${status}: ${show(res)}`);
+  }
+  assert.ok(res.body && typeof res.body === "object" && !Array.isArray(res.body), `expected a JSON object body: ${show(res)}`);
+  assert.equal(typeof res.body.code, "number", `expected a numeric code: ${show(res)}`);
+  assert.equal(typeof res.body.error, "string", `expected an error name: ${show(res)}`);
+  if (CODE_NAMES[res.body.code]) {
+    assert.equal(res.body.error, CODE_NAMES[res.body.code], `error name does not match code: ${show(res)}`);
+  }
+}
+
+export function assertOk(res, what = "request") {
+  assert.equal(res.status, 200, `${what} failed: ${show(res)}`);
+  assert.ok(res.body && typeof res.body === "object", `${what}: expected JSON: ${show(res)}`);
+  return res.body;
+}
+
+/** Fails when a response (any depth) carries a score, template or embedding. */
+export function assertNoBiometricLeak(body, templates = []) {
+  const bad = /score|similar|distance|template|embedding|vector|hash|salt|pinCode|^pin$/i;
+  const walk = (v, path) => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        assert.ok(!bad.test(k), `response leaks ${path}.${k}: ${JSON.stringify(body).slice(0, 400)}`);
+        walk(x, `${path}.${k}`);
+      }
+    } else if (typeof v === "string") {
+      for (const t of templates) assert.ok(!v.includes(t.slice(8, 60)), `response leaks a template at ${path}`);
+    }
+  };
+  walk(body, "$");
+}
+
+/** Default liveness evidence that passes any mode (no active actions). */
+export const LIVE = Object.freeze({ score: 0.97, passed: true, actions: [] });
+export const SPOOF = Object.freeze({ score: 0.08, passed: false, actions: [] });
+
+/** Options that keep quotas out of the way of functional specs. */
+export const RELAXED = Object.freeze({ quotaPerMinute: 100000, ipQuotaPerMinute: 100000 });
+
+export class Edge {
+  constructor({ url, adminToken }) {
+    this.url = url;
+    this.adminToken = adminToken;
+  }
+
+  // --- operator API ----------------------------------------------------------------------
+  admin(method, path, json, token = this.adminToken) {
+    const headers = token === null ? {} : { authorization: `Bearer ${token}` };
+    return request(`${this.url}${path}`, { method, headers, json });
+  }
+
+  /** Creates an app (quotas relaxed unless overridden) and returns a bound App. */
+  async createApp(options = {}, name = `spec-${randomBytes(4).toString("hex")}`) {
+    const res = await this.admin("POST", "/admin/apps", { name, options: { ...RELAXED, ...options } });
+    const body = assertOk(res, "POST /admin/apps");
+    assert.ok(typeof body.publicId === "string" && body.publicId.length > 0, `no publicId: ${show(res)}`);
+    assert.ok(typeof body.apiKey === "string" && body.apiKey.length >= 16, `no apiKey: ${show(res)}`);
+    return new App(this, body);
+  }
+
+  getApp(publicId) {
+    return this.admin("GET", `/admin/apps/${encodeURIComponent(publicId)}`);
+  }
+
+  patchApp(publicId, json) {
+    return this.admin("PATCH", `/admin/apps/${encodeURIComponent(publicId)}`, json);
+  }
+}
+
+/** An application plus the client identity (origin, IP) its widget requests use. */
+export class App {
+  constructor(edge, created) {
+    this.edge = edge;
+    this.created = created;
+    this.publicId = created.publicId;
+    this.apiKey = created.apiKey;
+    this.webhookSecret = created.webhookSecret;
+    this.ip = randomIp();
+    this.origin = DEFAULT_ORIGIN;
+  }
+
+  widgetHeaders(extra = {}) {
+    const h = { "cf-connecting-ip": this.ip };
+    if (this.origin) h.origin = this.origin;
+    return { ...h, ...extra };
+  }
+
+  widget(route, json, { headers, raw, method = "POST" } = {}) {
+    const url = `${this.edge.url}/v1/${encodeURIComponent(this.publicId)}/${route}`;
+    if (raw !== undefined) return request(url, { method, headers: this.widgetHeaders(headers), body: raw });
+    return request(url, { method, headers: this.widgetHeaders(headers), json });
+  }
+
+  session(ceremony, opts) {
+    return this.widget("session", { ceremony }, opts);
+  }
+
+  /** A fresh challenge id for the ceremony (asserts success). */
+  async challenge(ceremony, opts) {
+    const res = await this.session(ceremony, opts);
+    const body = assertOk(res, `session(${ceremony})`);
+    assert.match(body.challengeId, CHALLENGE_RE, show(res));
+    return body;
+  }
+
+  /** session + enroll; `faces` are fixture rows or base64 strings. Returns the enroll response. */
+  async enroll(faces, { payload = {}, pin = strongPin(), details, liveness = LIVE, headers, challengeId } = {}) {
+    const templates = faces.map((f) => (typeof f === "string" ? f : f.template));
+    const first = faces.find((f) => typeof f !== "string");
+    const det = details ?? { age: first ? Math.round(first.age) : 30, gender: first?.gender ?? "male" };
+    const cid = challengeId ?? (await this.challenge("enroll", { headers })).challengeId;
+    const res = await this.widget("enroll", { challengeId: cid, templates, liveness, details: det, payload, pin }, { headers });
+    res.pin = pin;
+    res.challengeId = cid;
+    return res;
+  }
+
+  /** session + authenticate (no PIN); returns the authenticate response. */
+  async authenticate(face, { liveness = LIVE, headers, pin, challengeId } = {}) {
+    const template = typeof face === "string" ? face : face.template;
+    const cid = challengeId ?? (await this.challenge("authenticate", { headers })).challengeId;
+    const json = { challengeId: cid, template, liveness };
+    if (pin !== undefined) json.pin = pin;
+    const res = await this.widget("authenticate", json, { headers });
+    res.challengeId = cid;
+    return res;
+  }
+
+  /** Full widget flow: authenticate, and if the edge asks for the PIN, resend with `pin`. */
+  async login(face, pin, opts = {}) {
+    let res = await this.authenticate(face, opts);
+    for (let i = 0; i < 4 && res.status === 200 && res.body?.pinRequired; i++) {
+      if (pin === undefined) return res;
+      res = await this.authenticate(face, { ...opts, pin, challengeId: res.body.challengeId });
+    }
+    return res;
+  }
+
+  // --- REST API ----------------------------------------------------------------------------
+  /** FACEIO REST call: GET with query string (default), POST form, or POST JSON; `key: null` omits the key. */
+  rest(path, params = {}, { via = "get", key = this.apiKey } = {}) {
+    const all = key === null ? { ...params } : { key, ...params };
+    const url = `${this.edge.url}/${path}`;
+    if (via === "get") {
+      const qs = new URLSearchParams(Object.entries(all).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+      return request(`${url}?${qs}`);
+    }
+    if (via === "form") {
+      const body = new URLSearchParams(Object.entries(all).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+      return request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: body.toString() });
+    }
+    return request(url, { method: "POST", json: all });
+  }
+
+  async stats() {
+    return assertOk(await this.rest("appstats"), "appstats");
+  }
+
+  /** All facial IDs (paging through /listfacialids). */
+  async listAll(limit = 1000) {
+    const out = [];
+    for (let offset = 0; ; offset += limit) {
+      const body = assertOk(await this.rest("listfacialids", { offset: String(offset), limit: String(limit) }), "listfacialids");
+      const items = listItems(body);
+      out.push(...items);
+      if (items.length < limit) return out;
+    }
+  }
+}
+
+/** The array of facial-ID entries in a /listfacialids reply (its key name is not fixed by the contract). */
+export function listItems(body) {
+  for (const k of ["facialIds", "facialIDs", "items", "faces", "results", "data"]) {
+    if (Array.isArray(body[k])) return body[k];
+  }
+  const arrays = Object.values(body).filter(Array.isArray);
+  assert.equal(arrays.length, 1, `cannot find the list in ${JSON.stringify(body).slice(0, 300)}`);
+  return arrays[0];
+}
+
+/** The facial ID of a listing entry (an object with facialId/fid/id, or a bare string). */
+export function itemId(item) {
+  if (typeof item === "string") return item;
+  return item.facialId ?? item.fid ?? item.id;
+}
+
+/** Reads appstats counters whatever their exact nesting: {enrolled, enrollments, authOk, authFailed, deletions}. */
+export function statCounters(body) {
+  const flat = {};
+  const walk = (v, p) => {
+    if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) walk(x, p ? `${p}.${k}` : k);
+    else if (typeof v === "number") flat[p.toLowerCase()] = v;
+  };
+  walk(body, "");
+  const pick = (...res) => {
+    for (const re of res) {
+      const k = Object.keys(flat).find((key) => re.test(key));
+      if (k !== undefined) return flat[k];
+    }
+    return undefined;
+  };
+  return {
+    enrolled: pick(/(^|\.)enrolled$/, /(^|\.)(facialids|total|count)$/),
+    enrollments: pick(/(^|\.)enrollments?$/, /enrollments?\.(total|count)$/),
+    authOk: pick(/auth\w*\.(ok|success\w*|succeeded)$/, /auth\w*(ok|success\w*|succeeded)$/, /(^|\.)(successful)?authentications?$/),
+    authFailed: pick(/auth\w*\.(failed|fail\w*|errors?)$/, /auth\w*(failed|failures?)$/, /(^|\.)(failed|unsuccessful)authentications?$/),
+    deletions: pick(/(^|\.)deletions?$/, /(^|\.)deleted$/),
+  };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
