@@ -7,12 +7,13 @@ cd "$ROOT"
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 # wasm-bindgen's CLI must be exactly the crate version in Cargo.lock.
 wbg=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
-if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg" ]]; then
+if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $NF}')" != "$wbg" ]]; then
   step "cargo install wasm-bindgen-cli $wbg (~8 min once)"
   cargo install -q wasm-bindgen-cli --version "$wbg"
 fi
 wb=$(awk '/^name = "worker"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
-if [[ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$wb" ]]; then
+# `worker-build --version` prints the bare version, unlike wasm-bindgen.
+if [[ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$wb" ]]; then
   step "cargo install worker-build $wb (~7 min once)"
   cargo install -q worker-build --version "$wb" --locked
 fi
