@@ -90,7 +90,7 @@ export class EdgeInstance {
 
   /**
    * A copy of edge-worker/wrangler.toml (plus .dev.vars) in the persist dir, without the `[build]`
-   * table and with an absolute `main`: the harness builds once up front, so every start or restart
+   * table and with absolute `main` and assets `directory`: the harness builds once up front, so every start or restart
    * (and parallel instances) do not re-run build.sh and rewrite build/ under a running instance.
    * OPENFIO_EDGE_USE_BUILD_CMD=1 uses the original config instead.
    */
@@ -103,8 +103,10 @@ export class EdgeInstance {
       const header = line.match(/^\s*\[+([^\]]+)\]+\s*$/);
       if (header) inBuild = header[1].trim() === "build" || header[1].trim().startsWith("build.");
       if (inBuild) continue;
-      const main = line.match(/^(\s*main\s*=\s*)"([^"]+)"(.*)$/);
-      out.push(main ? `${main[1]}${JSON.stringify(resolve(EDGE_DIR, main[2]))}${main[3]}` : line);
+      // `main` and the static-assets `directory` are relative to the config file: make both
+      // absolute, since the copy lives elsewhere.
+      const path = line.match(/^(\s*(?:main|directory)\s*=\s*)"([^"]+)"(.*)$/);
+      out.push(path ? `${path[1]}${JSON.stringify(resolve(EDGE_DIR, path[2]))}${path[3]}` : line);
     }
     const dst = join(this.persistDir, "wrangler.toml");
     writeFileSync(dst, out.join("\n"));

@@ -1,0 +1,154 @@
+// Type declarations for @openfio/fiojs — FACEIO's fio.js API (https://faceio.net/integration-guide).
+
+/** FACEIO's error codes, exactly as fio.js numbers and spells them (note the three Ds). */
+export interface FioErrorCodes {
+  PERMISSION_REFUSED: 1;
+  NO_FACES_DETECTED: 2;
+  UNRECOGNIZED_FACE: 3;
+  MANY_FACES: 4;
+  PAD_ATTACK: 5;
+  FACE_MISMATCH: 6;
+  NETWORK_IO: 7;
+  WRONG_PIN_CODE: 8;
+  PROCESSING_ERR: 9;
+  UNAUTHORIZED: 10;
+  TERMS_NOT_ACCEPTED: 11;
+  UI_NOT_READY: 12;
+  SESSION_EXPIRED: 13;
+  TIMEOUT: 14;
+  TOO_MANY_REQUESTS: 15;
+  EMPTY_ORIGIN: 16;
+  FORBIDDDEN_ORIGIN: 17;
+  FORBIDDDEN_COUNTRY: 18;
+  UNIQUE_PIN_REQUIRED: 19;
+  SESSION_IN_PROGRESS: 20;
+  FACE_DUPLICATION: 21;
+  MINORS_NOT_ALLOWED: 22;
+}
+
+/** A numeric FACEIO error code: what enroll()/authenticate() promises reject with. */
+export type FioErrorCode = FioErrorCodes[keyof FioErrorCodes];
+
+/** Any JSON-serializable value (the enrollment payload, at most 16 KB serialized). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface EnrollParameters {
+  /** Data linked to the user, forwarded back on authentication. Default null; max 16 KB. */
+  payload?: any;
+  /** Seconds to wait for camera permission (default 27) → PERMISSION_REFUSED. */
+  permissionTimeout?: number;
+  /** MINUTES to wait for the terms to be accepted (default 10) → TERMS_NOT_ACCEPTED. */
+  termsTimeout?: number;
+  /** Seconds without a detected face before giving up (default 27) → NO_FACES_DETECTED. */
+  idleTimeout?: number;
+  /** Seconds to wait for the edge's reply (default 40) → TIMEOUT. */
+  replyTimeout?: number;
+  /** Seconds the introduction screen is displayed (default 12). */
+  enrollIntroTimeout?: number;
+  /** BCP 47 two-letter code, or "auto" (default) for the browser's languages; fallback en-us. */
+  locale?: string;
+  /** True when the host already collected consent: the terms screen is skipped (default false). */
+  userConsent?: boolean;
+}
+
+export interface AuthenticateParameters {
+  /** Seconds to wait for camera permission (default 27) → PERMISSION_REFUSED. */
+  permissionTimeout?: number;
+  /** Seconds without a detected face before giving up (default 27) → NO_FACES_DETECTED. */
+  idleTimeout?: number;
+  /** Seconds to wait for the edge's reply (default 40) → TIMEOUT. */
+  replyTimeout?: number;
+  /** BCP 47 two-letter code, or "auto" (default). */
+  locale?: string;
+}
+
+/** enroll() fulfilment value (FACEIO's userInfo). */
+export interface UserInfo {
+  /** UUID assigned to the enrolled user. */
+  facialId: string;
+  /** ISO 8601 enrollment completion date & time. */
+  timestamp: string;
+  /** Gender and age approximation of the enrolled user. */
+  details: { gender: "male" | "female"; age: number };
+}
+
+/** authenticate() fulfilment value (FACEIO's userData). */
+export interface UserData {
+  /** The payload linked at enrollment (null if none). */
+  payload: any;
+  /** The user's facial ID (UUID). */
+  facialId: string;
+}
+
+export interface FaceIOOptions {
+  /** Base URL of the OpenFIO edge. Default: the origin that served fio.js. */
+  edgeUrl?: string;
+  /** Where engine-worker.js and wasm/ are served. Default: next to fio.js. */
+  assetsUrl?: string;
+  /** Where the ONNX models are served. Default: `${edgeUrl}/models/`. */
+  modelsUrl?: string;
+  /** Detector input size passed to the face engine (default 320). */
+  detectorSize?: number;
+  /** Expose `window.__openfioDebug` (state, last analysis) for tests. */
+  debug?: boolean;
+}
+
+/** Debug view exposed as `window.__openfioDebug` when `options.debug` is true. */
+export interface OpenFioDebug {
+  state: string;
+  ceremony?: "enroll" | "authenticate";
+  history: string[];
+  lastAnalysis: unknown;
+  lastError?: { code: FioErrorCode; name: keyof FioErrorCodes; message?: string } | null;
+  [key: string]: unknown;
+}
+
+declare class faceIO {
+  /**
+   * @param publicId the application's public ID
+   * @param options the edge URL, or options
+   */
+  constructor(publicId: string, options?: string | FaceIOOptions);
+
+  /** Enrolls a new user. Rejects with a numeric FioErrorCode. */
+  enroll(parameters?: EnrollParameters): Promise<UserInfo>;
+  /** Alias of enroll(). */
+  enrol(parameters?: EnrollParameters): Promise<UserInfo>;
+  /** Alias of enroll(). */
+  register(parameters?: EnrollParameters): Promise<UserInfo>;
+  /** Alias of enroll(). */
+  record(parameters?: EnrollParameters): Promise<UserInfo>;
+
+  /** Authenticates (identifies) an enrolled user. Rejects with a numeric FioErrorCode. */
+  authenticate(parameters?: AuthenticateParameters): Promise<UserData>;
+  /** Alias of authenticate(). */
+  auth(parameters?: AuthenticateParameters): Promise<UserData>;
+  /** Alias of authenticate(). */
+  recognize(parameters?: AuthenticateParameters): Promise<UserData>;
+  /** Alias of authenticate(). */
+  identify(parameters?: AuthenticateParameters): Promise<UserData>;
+
+  /** Aborts the running operation (if any) and grants a new session: true when granted. */
+  restartSession(parameters?: object): boolean;
+
+  /** All FACEIO error codes (name → number). */
+  fetchAllErrorCodes(): FioErrorCodes;
+
+  static fioErrCode?: FioErrorCodes;
+}
+
+export default faceIO;
+export { faceIO };
+
+/** The error code table (same as fetchAllErrorCodes()). */
+export declare const fioErrCode: FioErrorCodes;
+export declare const ERROR_CODES: Readonly<FioErrorCodes>;
+/** True when `other` (e.g. fio-wasm's errorCodes()) equals the JS table. */
+export declare function sameAsCore(other: unknown): boolean;
+export declare const VERSION: string;
+
+declare global {
+  interface Window {
+    __openfioDebug?: OpenFioDebug;
+  }
+}

@@ -1,0 +1,519 @@
+// The enroll / authenticate flows (FACEIO semantics, OpenFIO edge protocol).
+//
+// enroll:       intro (enrollIntroTimeout, skippable) → terms unless userConsent (termsTimeout
+//               minutes) → camera permission (permissionTimeout) → live view with guidance
+//               (analyze(full=false) every 2nd video frame) → ≥3 good frames over ~2 s
+//               (analyze(full=true)) → [active liveness prompts] → checkEnrollment → liveness
+//               evidence → PIN choose + confirm → POST enroll (UNIQUE_PIN_REQUIRED: another PIN,
+//               resent under retry.challengeId) → success.
+// authenticate: permission → live view → 2 good frames → POST authenticate → PIN pad when the
+//               edge answers pinRequired (wrongPin: retry; WRONG_PIN_CODE from the edge: reject).
+//
+// Closing the widget (× or Escape) rejects with: TERMS_NOT_ACCEPTED on the intro and terms
+// screens, PERMISSION_REFUSED on the permission screen, PROCESSING_ERR anywhere else (FACEIO has
+// no "closed by user" code). restartSession() aborts a running ceremony with SESSION_EXPIRED.
+// Camera frames never leave the browser: only templates and scores are sent.
+
+import { ERROR_CODES as E, FioError, errorName, toCode } from "./errors.js";
+import { pinProblem, DEFAULT_PIN_POLICY } from "./params.js";
+import { resolveLocale, strings, format } from "./locales/index.js";
+import { Widget } from "./widget/widget.js";
+
+const ENROLL_SAMPLES = 4; // ≥ 3 good frames...
+const ENROLL_SPAN_MS = 1800; // ...over ~2 s
+const AUTH_SAMPLES = 2;
+const AUTH_SPAN_MS = 300;
+const SAMPLE_GAP_MS = 350;
+const MANY_FACES_MS = 3000; // live view showing several faces this long → MANY_FACES
+const LIVENESS_PASS = 0.5;
+// Temporal cue: a perfectly still feed (photo, replayed still) moves neither landmarks nor pixels.
+const LANDMARK_MOTION_MIN = 0.0015; // mean landmark displacement / face width
+const CROP_MOTION_MIN = 0.5; // mean |Δ| of the mean-removed 16×16 grey face crop, grey levels
+const RESULT_SCREEN_MS = 1200;
+const SESSION_REFRESH_MS = 60_000;
+const ACTION_TIMEOUT_MS = 8000;
+
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function median(xs) {
+  const a = xs.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((p, q) => p - q);
+  if (!a.length) return NaN;
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+}
+
+function flatPoints(landmarks) {
+  if (!landmarks) return [];
+  const flat = Array.isArray(landmarks[0]) ? landmarks.flat() : Array.from(landmarks);
+  const pts = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pts.push([Number(flat[i]), Number(flat[i + 1])]);
+  return pts;
+}
+
+/** Landmark and crop motion across consecutive samples (see the constants above). */
+export function motionEvidence(samples) {
+  let lm = 0;
+  let crop = 0;
+  let n = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1];
+    const b = samples[i];
+    const pa = flatPoints(a.landmarks);
+    const pb = flatPoints(b.landmarks);
+    const w = Math.max(1, (a.bbox && a.bbox[2]) || 1);
+    let d = 0;
+    const k = Math.min(pa.length, pb.length);
+    for (let j = 0; j < k; j++) d += Math.hypot(pa[j][0] - pb[j][0], pa[j][1] - pb[j][1]);
+    if (k) lm += d / k / w;
+    if (a.crop && b.crop && a.crop.length === b.crop.length) {
+      const ma = a.crop.reduce((s, v) => s + v, 0) / a.crop.length;
+      const mb = b.crop.reduce((s, v) => s + v, 0) / b.crop.length;
+      let c = 0;
+      for (let j = 0; j < a.crop.length; j++) c += Math.abs(a.crop[j] - ma - (b.crop[j] - mb));
+      crop += c / a.crop.length;
+    }
+    n++;
+  }
+  return n ? { landmarks: lm / n, crop: crop / n } : { landmarks: 0, crop: 0 };
+}
+
+/** {score, passed, actions} sent to the edge. */
+export function livenessEvidence(samples, actions = []) {
+  const scores = samples.map((s) => {
+    const l = s.main && s.main.liveness;
+    return l ? (typeof l.liveness === "number" ? l.liveness : l.antispoof) : NaN;
+  }).filter(Number.isFinite);
+  const passive = scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : 0;
+  const motion = motionEvidence(samples);
+  const moving = motion.landmarks > LANDMARK_MOTION_MIN || motion.crop > CROP_MOTION_MIN;
+  const score = Math.max(0, Math.min(1, passive));
+  return { evidence: { score, passed: score >= LIVENESS_PASS && moving, actions }, passive, motion, moving };
+}
+
+function waitEvent(target, name) {
+  return new Promise((r) => target.addEventListener(name, r, { once: true }));
+}
+
+export class Ceremony {
+  /**
+   * @param {"enroll"|"authenticate"} kind
+   * @param {object} params normalised by params.js
+   * @param {{client: import("./edge-client.js").EdgeClient, engine: import("./engine.js").Engine, debug?: object|null}} deps
+   */
+  constructor(kind, params, deps) {
+    this.kind = kind;
+    this.p = params;
+    this.client = deps.client;
+    this.engine = deps.engine;
+    this.debug = deps.debug || null;
+    this.ctrl = new AbortController();
+    this.stream = null;
+    this.widget = null;
+    this.abortPromise = new Promise((_, reject) => {
+      this.ctrl.signal.addEventListener("abort", () => reject(this.ctrl.signal.reason), { once: true });
+    });
+    this.abortPromise.catch(() => {});
+    this.state("created");
+  }
+
+  state(name, extra) {
+    this.stateName = name;
+    if (this.debug) {
+      this.debug.state = name;
+      this.debug.ceremony = this.kind;
+      if (extra) Object.assign(this.debug, extra);
+      (this.debug.history ||= []).push(name);
+    }
+  }
+
+  /** Aborts the ceremony; run() rejects with `code`. */
+  abort(code, message) {
+    if (!this.ctrl.signal.aborted) this.ctrl.abort(new FioError(code, message || errorName(code)));
+  }
+
+  get aborted() {
+    return this.ctrl.signal.aborted;
+  }
+
+  /** Races a promise against abort. */
+  guard(p) {
+    return Promise.race([p, this.abortPromise]);
+  }
+
+  /** Rejects FioError(code) after ms (0 = never). */
+  timer(ms, code, message) {
+    if (!(ms > 0)) return new Promise(() => {});
+    return delay(ms).then(() => { throw new FioError(code, message); });
+  }
+
+  edgeOpts() {
+    return { replyMs: this.p.replyMs, signal: this.ctrl.signal };
+  }
+
+  async run() {
+    try {
+      return await this.flow();
+    } catch (err) {
+      const code = toCode(err);
+      this.state("error", { errorCode: code, errorMessage: err && err.message });
+      if (this.debug) this.debug.lastError = { code, name: errorName(code), message: err && err.message };
+      if (code !== E.PROCESSING_ERR || !(err instanceof FioError)) {
+        // expected outcomes: quiet
+      } else if (typeof console !== "undefined") {
+        console.warn("[fio.js]", err.message);
+      }
+      if (this.widget && this.widget.root && !this.restarted && !this.userClosed) {
+        this.widget.showError(this.widget.s.errors[errorName(code)] || this.widget.s.errorTitle);
+        await delay(RESULT_SCREEN_MS);
+      }
+      throw code;
+    } finally {
+      this.cleanup();
+    }
+  }
+
+  cleanup() {
+    if (this.stream) {
+      for (const t of this.stream.getTracks()) t.stop();
+      this.stream = null;
+    }
+    if (this.widget) this.widget.close();
+    this.widget = null;
+  }
+
+  async startSession() {
+    this.state("session");
+    const s = await this.guard(this.client.session(this.kind, this.edgeOpts()));
+    this.session = s;
+    this.sessionAt = Date.now();
+    this.policy = { ...(s.policy || {}) };
+    this.policy.pinPolicy = { ...DEFAULT_PIN_POLICY, ...(this.policy.pinPolicy || {}) };
+    if (this.debug) this.debug.policy = this.policy;
+    return s;
+  }
+
+  /** A fresh challenge if the current one is old (terms may take up to 10 minutes). */
+  async freshChallenge() {
+    const exp = Date.parse(this.session && this.session.expiresAt);
+    if (Date.now() - this.sessionAt > SESSION_REFRESH_MS || (Number.isFinite(exp) && exp - Date.now() < 30_000)) {
+      await this.startSession();
+    }
+  }
+
+  mountWidget() {
+    const locale = resolveLocale(this.p.locale, undefined, this.policy && this.policy.defaultLocale);
+    this.s = strings(locale);
+    this.widget = new Widget({
+      strings: this.s,
+      locale,
+      ceremony: this.kind,
+      onAbort: (screen) => {
+        const code = screen === "intro" || screen === "terms" ? E.TERMS_NOT_ACCEPTED
+          : screen === "permission" ? E.PERMISSION_REFUSED : E.PROCESSING_ERR;
+        this.userClosed = true;
+        this.abort(code, "closed by the user");
+      },
+    });
+    this.widget.mount();
+    if (this.debug) this.debug.locale = locale;
+  }
+
+  async flow() {
+    if (typeof document === "undefined" || !document.body) throw new FioError(E.UI_NOT_READY, "no DOM");
+    // Models load while the user reads the intro / grants the camera.
+    this.engineReady = this.engine.ready();
+    this.engineReady.catch(() => {});
+    try {
+      await this.startSession();
+    } catch (e) {
+      if (toCode(e) === E.SESSION_EXPIRED && this.restarted) throw e;
+      this.mountWidget();
+      throw e;
+    }
+    this.mountWidget();
+    if (this.kind === "enroll") {
+      await this.intro();
+      if (!this.p.userConsent) await this.terms();
+    }
+    await this.camera();
+    await this.freshChallenge();
+    return this.kind === "enroll" ? this.enroll() : this.authenticate();
+  }
+
+  async intro() {
+    if (!(this.p.introMs > 0)) return;
+    this.state("intro");
+    this.widget.show("intro");
+    const t0 = Date.now();
+    const tick = setInterval(() => this.widget && this.widget.setIntroProgress((Date.now() - t0) / this.p.introMs), 200);
+    try {
+      await this.guard(Promise.race([this.widget.waitFor("intro-continue"), delay(this.p.introMs)]));
+    } finally {
+      clearInterval(tick);
+    }
+  }
+
+  async terms() {
+    this.state("terms");
+    this.widget.show("terms");
+    const choice = await this.guard(Promise.race([
+      this.widget.waitFor("consent-accept"),
+      this.widget.waitFor("consent-decline"),
+      this.timer(this.p.termsMs, E.TERMS_NOT_ACCEPTED, "terms not accepted within termsTimeout"),
+    ]));
+    if (choice !== "consent-accept") throw new FioError(E.TERMS_NOT_ACCEPTED, "terms declined");
+  }
+
+  async camera() {
+    this.state("permission");
+    this.widget.show("permission");
+    const md = typeof navigator !== "undefined" && navigator.mediaDevices;
+    if (!md || !md.getUserMedia) throw new FioError(E.PERMISSION_REFUSED, "no camera API (insecure context?)");
+    const req = md.getUserMedia({
+      audio: false,
+      video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } },
+    });
+    // A stream granted after the timeout (or after an abort) must still be stopped.
+    req.then((st) => { if (this.aborted || this.permissionExpired) st.getTracks().forEach((t) => t.stop()); }, () => {});
+    try {
+      this.stream = await this.guard(Promise.race([
+        req,
+        this.timer(this.p.permissionMs, E.PERMISSION_REFUSED, "camera permission not granted within permissionTimeout"),
+      ]));
+    } catch (e) {
+      this.permissionExpired = true;
+      if (e instanceof FioError) throw e;
+      throw new FioError(E.PERMISSION_REFUSED, `camera unavailable: ${e && e.name}`);
+    }
+    this.state("camera");
+    this.widget.show("camera");
+    this.widget.attachStream(this.stream);
+    const v = this.widget.video;
+    if (v.readyState < 2) await this.guard(Promise.race([waitEvent(v, "loadeddata"), delay(5000)]));
+    // Engine readiness (first use downloads and verifies the models).
+    if (!this.engine.info) {
+      this.widget.setGuidance(this.s.loading, "loading");
+      const off = this.engine.onProgress(({ loaded, total }) => this.widget && this.widget.setProgress(total ? loaded / total : 0));
+      try {
+        await this.guard(this.engineReady);
+      } finally {
+        off();
+      }
+      this.widget.setProgress(0);
+    }
+  }
+
+  nextFrame() {
+    const v = this.widget.video;
+    return new Promise((resolve) => {
+      let done = false;
+      const fin = () => { if (!done) { done = true; resolve(); } };
+      if (typeof v.requestVideoFrameCallback === "function") v.requestVideoFrameCallback(fin);
+      setTimeout(fin, 120);
+    });
+  }
+
+  async grab() {
+    const v = this.widget.video;
+    const w = v.videoWidth;
+    const h = v.videoHeight;
+    if (!w || !h) return null;
+    const scale = w > 640 ? 640 / w : 1;
+    const opts = scale < 1 ? { resizeWidth: Math.round(w * scale), resizeHeight: Math.round(h * scale), resizeQuality: "medium" } : undefined;
+    try {
+      return await createImageBitmap(v, opts);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Live view until `needed` good frames spanning `spanMs` are sampled with analyze(full=true).
+   * Frames with no face for idleTimeout → NO_FACES_DETECTED; several faces in a sampled frame
+   * (or for MANY_FACES_MS in the live view) → MANY_FACES.
+   */
+  async capture(needed, spanMs) {
+    this.state("capturing");
+    const samples = [];
+    const start = Date.now();
+    let lastFace = start;
+    let manySince = null;
+    let lastSampleAt = 0;
+    let frameNo = 0;
+    let lastGuidance = "noFace";
+    const hardCap = Math.max(this.p.idleMs * 2, 60_000);
+    for (;;) {
+      if (this.aborted) await this.abortPromise;
+      const now = Date.now();
+      if (this.p.idleMs > 0 && now - lastFace > this.p.idleMs) throw new FioError(E.NO_FACES_DETECTED, "no face within idleTimeout");
+      if (this.p.idleMs > 0 && now - start > hardCap) throw new FioError(E.NO_FACES_DETECTED, "no usable face");
+      await this.guard(this.nextFrame());
+      if (frameNo++ % 2) continue; // every 2nd frame
+      const full = lastGuidance === "ok" && now - lastSampleAt >= SAMPLE_GAP_MS;
+      const frame = await this.grab();
+      if (!frame) continue;
+      const { analysis, crop } = await this.guard(this.engine.analyze(frame, full));
+      if (this.debug) this.debug.lastAnalysis = analysis;
+      const faces = analysis.faces || [];
+      const t = Date.now();
+      if (faces.length) lastFace = t;
+      if (faces.length > 1) {
+        if (full) throw new FioError(E.MANY_FACES, "several faces in a sampled frame");
+        manySince ??= t;
+        if (t - manySince > MANY_FACES_MS) throw new FioError(E.MANY_FACES, "several faces in view");
+      } else {
+        manySince = null;
+      }
+      lastGuidance = analysis.guidance;
+      if (full && analysis.main && analysis.guidance === "ok" && faces.length === 1) {
+        samples.push({ main: analysis.main, crop, landmarks: faces[0].landmarks, bbox: faces[0].bbox, t });
+        lastSampleAt = t;
+      }
+      const shown = samples.length && analysis.guidance === "ok" ? this.s.capturing : this.s.guidance[analysis.guidance] || this.s.guidance.noFace;
+      this.widget.setGuidance(shown, analysis.guidance);
+      this.widget.setProgress(samples.length / needed);
+      if (samples.length >= needed && samples[samples.length - 1].t - samples[0].t >= spanMs) break;
+    }
+    this.widget.setProgress(1);
+    return samples;
+  }
+
+  /** Active liveness (livenessMode "active"): prompt each challenge action and watch for it. */
+  async activeActions(samples) {
+    const wanted = (this.policy.livenessMode === "active" && this.policy.actions) || [];
+    const seen = [];
+    if (!wanted.length) return { seen, extra: [] };
+    const base = samples[samples.length - 1].main.quality || {};
+    const extra = [];
+    for (const action of wanted) {
+      this.state(`action:${action}`);
+      this.widget.setGuidance(this.s.actions[action] || action, "action");
+      const t0 = Date.now();
+      let ok = false;
+      while (!ok && Date.now() - t0 < ACTION_TIMEOUT_MS) {
+        await this.guard(this.nextFrame());
+        const frame = await this.grab();
+        if (!frame) continue;
+        const { analysis, crop } = await this.guard(this.engine.analyze(frame, true));
+        const m = analysis.main;
+        if (!m || (analysis.faces || []).length !== 1) continue;
+        const q = m.quality || {};
+        const dyaw = (q.yawDeg ?? 0) - (base.yawDeg ?? 0);
+        const dpitch = (q.pitchDeg ?? 0) - (base.pitchDeg ?? 0);
+        // The yaw sign convention of the mirrored preview is not fixed: accept a clear turn.
+        if (action === "turnLeft" || action === "turnRight") ok = Math.abs(dyaw) > 12;
+        else if (action === "lookUp") ok = Math.abs(dpitch) > 10;
+        else if (action === "comeCloser") ok = (q.faceFraction ?? 0) > (base.faceFraction ?? 1) * 1.25;
+        else if (action === "blink") ok = Date.now() - t0 > 1500; // no eye-openness signal yet
+        extra.push({ main: m, crop, landmarks: analysis.faces[0].landmarks, bbox: analysis.faces[0].bbox, t: Date.now() });
+      }
+      if (ok) seen.push(action);
+      else break;
+    }
+    return { seen, extra };
+  }
+
+  checkPin(pin, confirm) {
+    const s = this.s;
+    const pol = this.policy.pinPolicy;
+    const problem = pinProblem(pin, pol);
+    if (problem === "notDigits") return s.pinNotDigits;
+    if (problem === "tooShort") return format(s.pinTooShort, { n: Math.max(1, pol.minLen) });
+    if (problem === "tooLong") return format(s.pinTooLong, { n: pol.maxLen });
+    if (problem === "weak") return s.pinWeak;
+    if (confirm !== undefined && pin !== confirm) return s.pinMismatch;
+    return null;
+  }
+
+  async enroll() {
+    const samples = await this.capture(ENROLL_SAMPLES, ENROLL_SPAN_MS);
+    this.widget.setGuidance(this.s.processing, "processing");
+    const templates = samples.map((x) => x.main.template).slice(0, 8);
+    await this.guard(this.engine.checkEnrollment(templates)); // → FACE_MISMATCH
+    const { seen } = await this.activeActions(samples);
+    const live = livenessEvidence(samples, seen);
+    const genders = samples.map((x) => x.main.gender).filter(Boolean);
+    const male = genders.filter((g) => String(g).toLowerCase().startsWith("m")).length;
+    const details = {
+      age: Math.max(0, Math.min(150, median(samples.map((x) => x.main.age)) || 0)),
+      gender: male * 2 >= genders.length && genders.length ? "male" : "female",
+    };
+    if (this.debug) Object.assign(this.debug, { liveness: live, details, samples: samples.length });
+    this.state("pin");
+    let challengeId = this.session.challengeId;
+    let notice;
+    for (;;) {
+      const { pin, confirm } = await this.guard(this.widget.askPin({ error: notice }));
+      notice = undefined;
+      const problem = this.checkPin(pin, confirm);
+      if (problem) {
+        notice = problem;
+        continue;
+      }
+      this.widget.setPinBusy(true);
+      this.state("submitting");
+      try {
+        const res = await this.guard(this.client.enroll({
+          challengeId,
+          templates,
+          liveness: live.evidence,
+          details,
+          payload: this.p.payload,
+          pin,
+        }, this.edgeOpts()));
+        await this.finish(this.s.successEnroll);
+        return { facialId: res.facialId, timestamp: res.timestamp, details: res.details };
+      } catch (e) {
+        if (toCode(e) === E.UNIQUE_PIN_REQUIRED && e.body && e.body.retry && e.body.retry.challengeId) {
+          // Not a rejection: ask another PIN, resend under the fresh challenge.
+          challengeId = e.body.retry.challengeId;
+          notice = this.s.pinNotUnique;
+          this.state("pin");
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  async authenticate() {
+    const samples = await this.capture(AUTH_SAMPLES, AUTH_SPAN_MS);
+    this.widget.setGuidance(this.s.processing, "processing");
+    let template = samples[0].main.template;
+    try {
+      template = await this.guard(this.engine.checkEnrollment(samples.map((x) => x.main.template)));
+    } catch (e) {
+      if (this.aborted) throw e;
+    }
+    const { seen } = await this.activeActions(samples);
+    const live = livenessEvidence(samples, seen);
+    if (this.debug) Object.assign(this.debug, { liveness: live, samples: samples.length });
+    this.state("submitting");
+    let res = await this.guard(this.client.authenticate({ challengeId: this.session.challengeId, template, liveness: live.evidence }, this.edgeOpts()));
+    while (res && res.pinRequired) {
+      this.state("pin");
+      let notice = res.wrongPin ? format(this.s.wrongPin, { n: res.attemptsRemaining }) : undefined;
+      let pin;
+      for (;;) {
+        ({ pin } = await this.guard(this.widget.askPin({ error: notice })));
+        notice = undefined;
+        if (/^[0-9]{1,16}$/.test(pin)) break;
+        notice = this.s.pinNotDigits;
+      }
+      this.widget.setPinBusy(true);
+      this.state("submitting");
+      res = await this.guard(this.client.authenticate({ challengeId: res.challengeId, template, liveness: live.evidence, pin }, this.edgeOpts()));
+    }
+    if (!res || typeof res.facialId !== "string") throw new FioError(E.PROCESSING_ERR, "malformed authenticate reply");
+    await this.finish(this.s.successAuth);
+    return { payload: res.payload === undefined ? null : res.payload, facialId: res.facialId };
+  }
+
+  async finish(text) {
+    this.state("success");
+    if (this.stream) for (const t of this.stream.getTracks()) t.stop();
+    this.widget.showSuccess(text);
+    // Closing the success screen early just closes it: the result stands.
+    await Promise.race([delay(RESULT_SCREEN_MS), this.abortPromise.catch(() => {})]);
+  }
+}

@@ -1,0 +1,191 @@
+// Web Worker: the face pipeline (fio-wasm) off the main thread.
+// Loads fio-wasm's fio_wasm.js (wasm-bindgen --target web) from `wasmBase`, fetches the models
+// listed by manifest().pipeline from `<modelsBase><file>`, caches them with the Cache API and
+// verifies their sha256 with SubtleCrypto before use (a wrong hash is a hard error →
+// PROCESSING_ERR, never a silent fallback), then builds FaceEngine(models, detectorSize) and
+// analyses frames posted as ImageBitmap (transferred) or ImageData.
+//
+// Protocol (all messages carry the request `id`):
+//   → {type:"init", id, wasmBase, modelsBase, detectorSize}   ← {type:"ready", id, manifest, errorCodes}
+//   → {type:"analyze", id, frame, full}                        ← {type:"result", id, analysis, crop}
+//   → {type:"checkEnrollment", id, templates}                  ← {type:"result", id, template}
+//   ← {type:"progress", loaded, total}   ← {type:"error", id, code, message}
+
+const PROCESSING_ERR = 9;
+const FACE_MISMATCH = 6;
+const CACHE_NAME = "openfio-models-v1";
+
+let wasm = null;
+let engine = null;
+let canvas = null;
+let ctx2d = null;
+
+function hex(buf) {
+  return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function sha256(bytes) {
+  return hex(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+class HashError extends Error {}
+
+async function openCache() {
+  try {
+    return typeof caches !== "undefined" ? await caches.open(CACHE_NAME) : null;
+  } catch {
+    return null; // opaque origins, private modes: no cache, still verified
+  }
+}
+
+/** Fetches one model (Cache API first) and verifies its sha256; throws on any mismatch. */
+async function loadModel(cache, url, model, onBytes) {
+  const key = `${url}?sha256=${model.sha256}`;
+  if (cache) {
+    const hit = await cache.match(key);
+    if (hit) {
+      const bytes = new Uint8Array(await hit.arrayBuffer());
+      if ((await sha256(bytes)) === model.sha256) {
+        onBytes(bytes.length);
+        return bytes;
+      }
+      await cache.delete(key); // corrupted cache entry: drop it and fetch again
+    }
+  }
+  let res;
+  try {
+    res = await fetch(url, { credentials: "omit" });
+  } catch (e) {
+    throw new Error(`model ${model.file}: network error (${e.message})`);
+  }
+  if (!res.ok) throw new Error(`model ${model.file}: HTTP ${res.status} from ${url}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const got = await sha256(bytes);
+  if (got !== model.sha256) {
+    throw new HashError(`model ${model.file}: sha256 mismatch (expected ${model.sha256}, got ${got}); refusing to use it`);
+  }
+  onBytes(bytes.length);
+  if (cache) {
+    try {
+      await cache.put(key, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+    } catch { /* quota: fine, verified anyway */ }
+  }
+  return bytes;
+}
+
+async function init({ wasmBase, modelsBase, detectorSize }) {
+  if (engine) return { manifest: wasm.manifest(), errorCodes: wasm.errorCodes() };
+  wasm = await import(new URL("fio_wasm.js", wasmBase).href);
+  await wasm.default({ module_or_path: new URL("fio_wasm_bg.wasm", wasmBase).href });
+  const manifest = wasm.manifest();
+  const byName = new Map();
+  for (const m of manifest.models) {
+    byName.set(m.name, m);
+    byName.set(m.file, m);
+  }
+  const wanted = manifest.pipeline.map((p) => {
+    const m = byName.get(p);
+    if (!m) throw new Error(`manifest: pipeline model ${p} is not listed`);
+    return m;
+  });
+  const total = wanted.reduce((s, m) => s + (m.bytes || 0), 0);
+  let loaded = 0;
+  const cache = await openCache();
+  const models = {};
+  await Promise.all(wanted.map(async (m) => {
+    const url = new URL(m.file, modelsBase).href;
+    models[m.name] = await loadModel(cache, url, m, (n) => {
+      loaded += n;
+      self.postMessage({ type: "progress", loaded, total });
+    });
+  }));
+  engine = new wasm.FaceEngine(models, detectorSize || 320);
+  return { manifest, errorCodes: wasm.errorCodes() };
+}
+
+function pixels(frame) {
+  if (typeof ImageData !== "undefined" && frame instanceof ImageData) {
+    return { rgba: new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), width: frame.width, height: frame.height };
+  }
+  if (frame && frame.data && frame.width && frame.height && !(typeof ImageBitmap !== "undefined" && frame instanceof ImageBitmap)) {
+    const d = frame.data;
+    return { rgba: d instanceof Uint8Array ? d : new Uint8Array(d.buffer || d), width: frame.width, height: frame.height };
+  }
+  const { width, height } = frame;
+  if (!canvas || canvas.width !== width || canvas.height !== height) {
+    canvas = new OffscreenCanvas(width, height);
+    ctx2d = canvas.getContext("2d", { willReadFrequently: true });
+  }
+  ctx2d.drawImage(frame, 0, 0);
+  if (typeof frame.close === "function") frame.close();
+  const img = ctx2d.getImageData(0, 0, width, height);
+  return { rgba: new Uint8Array(img.data.buffer), width, height };
+}
+
+/** 16×16 grey thumbnail of the main face box (for the ceremony's temporal liveness cue). */
+function faceCrop(rgba, width, height, bbox) {
+  if (!bbox) return null;
+  const [bx, by, bw, bh] = bbox;
+  const N = 16;
+  const out = new Float32Array(N * N);
+  for (let j = 0; j < N; j++) {
+    for (let i = 0; i < N; i++) {
+      const x = Math.min(width - 1, Math.max(0, Math.round(bx + ((i + 0.5) * bw) / N)));
+      const y = Math.min(height - 1, Math.max(0, Math.round(by + ((j + 0.5) * bh) / N)));
+      const o = (y * width + x) * 4;
+      out[j * N + i] = 0.299 * rgba[o] + 0.587 * rgba[o + 1] + 0.114 * rgba[o + 2];
+    }
+  }
+  return out;
+}
+
+function plain(v) {
+  // serde-wasm-bindgen may hand back Maps; the ceremony wants plain objects.
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [k, plain(x)]));
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === "object" && !ArrayBuffer.isView(v)) {
+    const o = {};
+    for (const k of Object.keys(v)) o[k] = plain(v[k]);
+    return o;
+  }
+  return v;
+}
+
+function mainBox(analysis) {
+  const faces = analysis.faces || [];
+  if (!faces.length) return null;
+  return faces.reduce((a, b) => (b.bbox[2] * b.bbox[3] > a.bbox[2] * a.bbox[3] ? b : a)).bbox;
+}
+
+self.onmessage = async (ev) => {
+  const msg = ev.data || {};
+  const { id } = msg;
+  try {
+    if (msg.type === "init") {
+      const r = await init(msg);
+      self.postMessage({ type: "ready", id, ...r });
+    } else if (msg.type === "analyze") {
+      if (!engine) throw new Error("engine not initialised");
+      const { rgba, width, height } = pixels(msg.frame);
+      const t0 = performance.now();
+      const analysis = plain(engine.analyze(rgba, width, height, !!msg.full));
+      analysis.workerMs = performance.now() - t0;
+      analysis.width = width;
+      analysis.height = height;
+      const crop = msg.full ? faceCrop(rgba, width, height, mainBox(analysis)) : null;
+      self.postMessage({ type: "result", id, analysis, crop }, crop ? [crop.buffer] : []);
+    } else if (msg.type === "checkEnrollment") {
+      if (!wasm) throw new Error("engine not initialised");
+      try {
+        const template = wasm.checkEnrollment(msg.templates);
+        self.postMessage({ type: "result", id, template });
+      } catch (e) {
+        const m = String((e && e.message) || e);
+        self.postMessage({ type: "error", id, code: m.includes("FACE_MISMATCH") ? FACE_MISMATCH : PROCESSING_ERR, message: m });
+      }
+    }
+  } catch (e) {
+    if (msg.frame && typeof msg.frame.close === "function") msg.frame.close();
+    self.postMessage({ type: "error", id, code: PROCESSING_ERR, message: String((e && e.message) || e) });
+  }
+};
