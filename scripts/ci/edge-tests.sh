@@ -7,8 +7,11 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
-step "cargo build --release -p fio-cli (fixture templates)"
-cargo build --release --locked -p fio-cli
+# The test profile's build (deps at opt-level 3, see Cargo.toml) is fast enough for a few dozen
+# photos and is already built by rust-tests.sh, so CI compiles tract once, not twice.
+step "cargo build -p fio-cli (fixture templates)"
+cargo build --locked -p fio-cli
+export FIO_BIN="$CARGO_TARGET_DIR/debug/fio"
 
 if [ ! -d fixtures/data/face_recognition ] || [ ! -d fixtures/data/frames ]; then
   step "fetch fixtures"

@@ -110,8 +110,12 @@ function targetDir() {
   return process.env.CARGO_TARGET_DIR || join(ROOT, "target");
 }
 
-/** Path of the release `fio` binary, building it if no build is found. */
+/** Path of the `fio` binary: $FIO_BIN, else a release build, building one if none is found. */
 export function fioBinary() {
+  if (process.env.FIO_BIN) {
+    if (!existsSync(process.env.FIO_BIN)) throw new Error(`FIO_BIN=${process.env.FIO_BIN} does not exist`);
+    return process.env.FIO_BIN;
+  }
   const candidates = [join(targetDir(), "release/fio"), join(ROOT, "target/release/fio")];
   for (const c of candidates) if (existsSync(c)) return c;
   const r = spawnSync("cargo", ["build", "--release", "-p", "fio-cli"], { cwd: ROOT, stdio: "inherit" });
