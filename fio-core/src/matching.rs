@@ -422,12 +422,13 @@ mod tests {
     #[test]
     fn decide_match_outcomes() {
         let p = MatchPolicy::default();
+        let (t, m) = (MATCH_THRESHOLD, PIN_MARGIN);
         assert_eq!(
             decide_match::<u32>(None, None, &p),
             MatchOutcome::Unrecognized
         );
         assert_eq!(
-            decide_match(Some((1, 0.49)), None, &p),
+            decide_match(Some((1, t - 0.01)), None, &p),
             MatchOutcome::Unrecognized
         );
         assert_eq!(
@@ -435,25 +436,25 @@ mod tests {
             MatchOutcome::Unrecognized
         );
         assert_eq!(
-            decide_match(Some((1, 0.5)), None, &p),
+            decide_match(Some((1, t)), None, &p),
             MatchOutcome::AcceptedNeedsPin {
                 id: 1,
                 reason: PinReason::NearThreshold
             }
         );
         assert_eq!(
-            decide_match(Some((1, 0.54)), Some((2, 0.2)), &p),
+            decide_match(Some((1, t + m - 0.01)), Some((2, 0.2)), &p),
             MatchOutcome::AcceptedNeedsPin {
                 id: 1,
                 reason: PinReason::NearThreshold
             }
         );
         assert_eq!(
-            decide_match(Some((1, 0.9)), Some((2, 0.49)), &p),
+            decide_match(Some((1, 0.9)), Some((2, t - 0.01)), &p),
             MatchOutcome::Accepted { id: 1 }
         );
         assert_eq!(
-            decide_match(Some((1, 0.9)), Some((2, 0.5)), &p),
+            decide_match(Some((1, 0.9)), Some((2, t)), &p),
             MatchOutcome::AcceptedNeedsPin {
                 id: 1,
                 reason: PinReason::Collision
