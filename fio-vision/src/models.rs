@@ -1,6 +1,6 @@
 //! The set of model files the pipeline needs, as bytes.
 
-use crate::{manifest, Error};
+use crate::Error;
 
 /// Manifest names of every model the pipeline loads.
 pub const PIPELINE_MODELS: [&str; 5] = [
@@ -44,7 +44,7 @@ impl ModelFiles {
     pub fn from_dir_named(dir: &std::path::Path, names: &[&str]) -> Result<Self, Error> {
         let mut files = ModelFiles::default();
         for &name in names {
-            let entry = manifest::entry(name)?;
+            let entry = crate::manifest::entry(name)?;
             let path = dir.join(&entry.file);
             let bytes = std::fs::read(&path).map_err(|e| Error::Io {
                 path: path.display().to_string(),

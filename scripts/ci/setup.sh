@@ -5,6 +5,8 @@ source "$(dirname "$0")/env.sh"
 need_apt=()
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 command -v curl >/dev/null || need_apt+=(curl)
+# Browser end-to-end tests (scripts/ci/browser-tests.sh): Debian's Chromium, driven by playwright-core.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   step "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

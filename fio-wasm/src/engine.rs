@@ -1,0 +1,274 @@
+//! The browser engine's logic in plain Rust (no JS types), so it is testable natively: one call
+//! per video frame turns RGBA pixels into detections, guidance and, on request, a template.
+
+use fio_core::decision::MIN_DETECTION_SCORE;
+use fio_core::{Embedding, FaceObservation, Guidance};
+use fio_vision::align::align_arcface;
+use fio_vision::attributes::Gender;
+use fio_vision::detect::Detection;
+use fio_vision::liveness::LivenessScores;
+use fio_vision::quality::{head_pose, sharpness_and_brightness};
+use fio_vision::{Error, Frame, ModelFiles, Pipeline, StageTimes};
+use serde::Serialize;
+
+/// Sharpness (variance of the Laplacian on the 112 px aligned crop) at which `blur` reaches 0.5,
+/// fio-core's "hold still" threshold. Measured with the native pipeline: sharp portraits score
+/// 300–1100, the 400×300 webcam fixture frames (faces of 71–107 px, upscaled by alignment) 19–90,
+/// and obama.jpg blurred with a Gaussian of σ = 2/4/6 px scores 197/59/24. So only faces softer
+/// than every real webcam frame ask the user to hold still.
+pub const BLUR_HALF_SHARPNESS: f32 = 15.0;
+
+/// Maps sharpness to fio-core's blur scale (0 sharp .. 1 very blurry).
+pub fn blur_from_sharpness(sharpness: f32) -> f32 {
+    if sharpness.is_nan() {
+        return 1.0;
+    }
+    BLUR_HALF_SHARPNESS / (BLUR_HALF_SHARPNESS + sharpness.max(0.0))
+}
+
+/// One detection as JS sees it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Face {
+    /// `[x, y, w, h]` in frame pixels.
+    pub bbox: [f32; 4],
+    /// Detector confidence.
+    pub score: f32,
+    /// Eyes, nose tip, mouth corners in frame pixels.
+    pub landmarks: [[f32; 2]; 5],
+}
+
+/// Quality signals of the main face (fio-vision's, in camelCase).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QualityOut {
+    /// Face box width in pixels.
+    pub face_px: f32,
+    /// Face box width / frame width.
+    pub face_fraction: f32,
+    /// Variance of the Laplacian of the aligned crop.
+    pub sharpness: f32,
+    /// Mean luma of the aligned crop, 0..255.
+    pub brightness: f32,
+    /// Degrees.
+    pub yaw_deg: f32,
+    /// Degrees.
+    pub pitch_deg: f32,
+    /// Degrees.
+    pub roll_deg: f32,
+    /// Landmark residual after alignment (crop pixels).
+    pub alignment_residual: f32,
+}
+
+/// Everything measured on the main face; the raw embedding stays inside wasm.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MainFace {
+    /// Base64 fio-core template of the embedding.
+    pub template: String,
+    /// Passive liveness scores.
+    pub liveness: LivenessScores,
+    /// Estimated age in years.
+    pub age: f32,
+    /// `"male"` or `"female"`.
+    pub gender: Gender,
+    /// Probability of the reported gender.
+    pub gender_confidence: f32,
+    /// Quality signals.
+    pub quality: QualityOut,
+}
+
+/// The result of one `analyze` call.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Analysis {
+    /// Detections scoring at least `MIN_DETECTION_SCORE`, largest first.
+    pub faces: Vec<Face>,
+    /// The largest face's full analysis (only in full mode).
+    pub main: Option<MainFace>,
+    /// What the user should do next.
+    pub guidance: Guidance,
+    /// Milliseconds per stage.
+    pub timings: StageTimes,
+}
+
+/// The loaded pipeline.
+pub struct Engine {
+    pipeline: Pipeline,
+}
+
+impl Engine {
+    /// Verifies every model against the compiled-in manifest and loads it.
+    pub fn load(files: &ModelFiles, detector_size: usize) -> Result<Self, Error> {
+        Ok(Engine {
+            pipeline: Pipeline::load(files, detector_size)?,
+        })
+    }
+
+    /// Detects faces and derives guidance; with `full`, also runs every per-face stage on the
+    /// largest face. `now` is a millisecond clock.
+    pub fn analyze(
+        &self,
+        frame: &Frame,
+        full: bool,
+        now: &dyn Fn() -> f64,
+    ) -> Result<Analysis, Error> {
+        let mut timings = StageTimes::default();
+        let t = now();
+        let mut dets = self.pipeline.detect(frame)?;
+        timings.detect = now() - t;
+        dets.retain(|d| d.score >= MIN_DETECTION_SCORE);
+        // Largest first, by area, as `Pipeline::analyze_timed` orders them.
+        dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
+
+        // Guidance needs brightness, blur and pose for whichever face it picks; one 112 px warp
+        // per face is cheap enough for video rate.
+        let t = now();
+        let observations: Vec<FaceObservation> = dets.iter().map(|d| observe(frame, d)).collect();
+        timings.align += now() - t;
+        let guidance =
+            fio_core::guidance(&observations, frame.width() as f32, frame.height() as f32);
+
+        let main = match dets.first() {
+            Some(d) if full => Some(self.main_face(frame, d, &mut timings, now)?),
+            _ => None,
+        };
+        Ok(Analysis {
+            faces: dets
+                .into_iter()
+                .map(|d| Face {
+                    bbox: d.bbox,
+                    score: d.score,
+                    landmarks: d.landmarks,
+                })
+                .collect(),
+            main,
+            guidance,
+            timings,
+        })
+    }
+
+    fn main_face(
+        &self,
+        frame: &Frame,
+        d: &Detection,
+        timings: &mut StageTimes,
+        now: &dyn Fn() -> f64,
+    ) -> Result<MainFace, Error> {
+        let fa = self
+            .pipeline
+            .analyze_detection(frame, d.clone(), timings, now)?;
+        let embedding = Embedding::new(fa.embedding).map_err(|e| Error::Inference {
+            name: fio_vision::embed::EMBEDDER_MODEL.into(),
+            reason: e.to_string(),
+        })?;
+        let q = fa.quality;
+        Ok(MainFace {
+            template: embedding.to_template().to_base64(),
+            liveness: fa.liveness,
+            age: fa.attributes.age,
+            gender: fa.attributes.gender,
+            gender_confidence: fa.attributes.gender_confidence,
+            quality: QualityOut {
+                face_px: q.face_px,
+                face_fraction: q.face_fraction,
+                sharpness: q.sharpness,
+                brightness: q.brightness,
+                yaw_deg: q.yaw_deg,
+                pitch_deg: q.pitch_deg,
+                roll_deg: q.roll_deg,
+                alignment_residual: q.alignment_residual,
+            },
+        })
+    }
+}
+
+/// fio-core's view of one detection, with the quality signals guidance reads.
+pub fn observe(frame: &Frame, d: &Detection) -> FaceObservation {
+    let (yaw_deg, pitch_deg, roll_deg) = head_pose(&d.landmarks);
+    let (blur, brightness) = match align_arcface(frame, &d.landmarks) {
+        Some(aligned) => {
+            let (sharpness, brightness) = sharpness_and_brightness(&aligned);
+            (blur_from_sharpness(sharpness), brightness / 255.0)
+        }
+        // Degenerate landmarks: no usable crop, so report the worst case.
+        None => (1.0, 0.0),
+    };
+    FaceObservation {
+        score: d.score,
+        box_xywh: d.bbox,
+        face_size_px: d.bbox[2].max(d.bbox[3]),
+        liveness: None,
+        age: None,
+        quality: fio_core::Quality {
+            blur,
+            brightness,
+            yaw_deg,
+            pitch_deg,
+            roll_deg,
+        },
+    }
+}
+
+/// `fio_core::check_enrollment` with the default policy on base64 templates; the error is the
+/// FACEIO code name (`FACE_MISMATCH`, or `PROCESSING_ERR` for an undecodable template).
+pub fn check_enrollment(templates: &[String]) -> Result<String, &'static str> {
+    let embeddings = templates
+        .iter()
+        .map(|t| fio_core::Template::from_base64(t).map(|t| t.to_embedding()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.code().name())?;
+    fio_core::check_enrollment(&embeddings, &fio_core::EnrollPolicy::default())
+        .map(|mean| mean.to_template().to_base64())
+        .map_err(|e| e.code().name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blur_scale() {
+        assert_eq!(blur_from_sharpness(BLUR_HALF_SHARPNESS), 0.5);
+        assert!(blur_from_sharpness(19.0) < 0.5);
+        assert!(blur_from_sharpness(700.0) < 0.05);
+        assert_eq!(blur_from_sharpness(0.0), 1.0);
+        assert_eq!(blur_from_sharpness(f32::NAN), 1.0);
+    }
+
+    #[test]
+    fn observation_from_a_detection() {
+        // A flat grey frame with a frontal face's landmarks: frontal pose, mid brightness, blurry.
+        let frame = Frame::from_rgb(400, 400, vec![128; 400 * 400 * 3]).unwrap();
+        let s = 2.0;
+        let landmarks =
+            fio_vision::align::ARCFACE_TEMPLATE.map(|[x, y]| [100.0 + s * x, 80.0 + s * y]);
+        let d = Detection {
+            bbox: [100.0, 60.0, 224.0, 260.0],
+            score: 0.99,
+            landmarks,
+        };
+        let o = observe(&frame, &d);
+        assert_eq!(o.face_size_px, 260.0);
+        assert!((o.quality.brightness - 128.0 / 255.0).abs() < 1e-3);
+        assert!(o.quality.yaw_deg.abs() < 3.0);
+        assert_eq!(o.quality.blur, 1.0);
+        assert_eq!(fio_core::guidance(&[o], 400.0, 400.0), Guidance::HoldStill);
+    }
+
+    #[test]
+    fn enrollment_errors_are_faceio_names() {
+        assert_eq!(check_enrollment(&["nope".into()]), Err("PROCESSING_ERR"));
+        assert_eq!(check_enrollment(&[]), Err("FACE_MISMATCH"));
+        let t = Embedding::new((0..192).map(|i| (i as f32).sin()).collect())
+            .unwrap()
+            .to_template()
+            .to_base64();
+        assert_eq!(
+            check_enrollment(&[t.clone(), t.clone()]),
+            Err("FACE_MISMATCH")
+        );
+        let mean = check_enrollment(&[t.clone(), t.clone(), t.clone()]).unwrap();
+        assert_eq!(mean, t);
+    }
+}

@@ -1,0 +1,209 @@
+//! OpenFIO's face pipeline in the browser: a thin wasm-bindgen layer over `fio-vision` and
+//! `fio-core`, the same code the CLI runs natively.
+//!
+//! JS only fetches and caches the model bytes and runs this module in a Web Worker; every model is
+//! checked against the manifest compiled into this module before use. The raw embedding never
+//! leaves wasm: JS receives the int8 template only. The logic lives in [`engine`], which has no JS
+//! types and is tested natively; this file converts arguments and results.
+
+pub mod engine;
+
+use fio_vision::manifest;
+use fio_vision::models::PIPELINE_MODELS;
+use fio_vision::{Frame, ModelFiles};
+use js_sys::{Function, Reflect, Uint8Array};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::engine::Engine;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+export interface ModelManifest {
+  models: { name: string; file: string; sha256: string; bytes: number }[];
+  /** Names of the models `FaceEngine` needs. */
+  pipeline: string[];
+}
+export type Guidance = "noFace" | "manyFaces" | "moveCloser" | "moveBack" | "holdStill" | "moreLight" | "faceTheCamera" | "ok";
+export interface DetectedFace {
+  /** [x, y, w, h] in frame pixels. */
+  bbox: [number, number, number, number];
+  score: number;
+  /** Left eye, right eye, nose tip, left and right mouth corners. */
+  landmarks: [number, number][];
+}
+export interface MainFace {
+  /** Base64 int8 template (fio_core::Template); the float embedding never leaves wasm. */
+  template: string;
+  liveness: { antispoof: number; liveness: number };
+  age: number;
+  gender: "male" | "female";
+  genderConfidence: number;
+  quality: {
+    facePx: number; faceFraction: number; sharpness: number; brightness: number;
+    yawDeg: number; pitchDeg: number; rollDeg: number; alignmentResidual: number;
+  };
+}
+export interface Analysis {
+  /** Detections with score >= 0.9, largest first. */
+  faces: DetectedFace[];
+  /** The largest face, only when `full` and a face was found. */
+  main: MainFace | null;
+  guidance: Guidance;
+  /** Milliseconds per stage. */
+  timings: { detect: number; align: number; embed: number; liveness: number; attributes: number };
+}
+"#;
+
+/// Plain JS objects (not `Map`s) and `null` for `None`.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::new()
+        .serialize_missing_as_null(true)
+        .serialize_maps_as_objects(true);
+    value
+        .serialize(&serializer)
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+#[derive(Serialize)]
+struct ManifestModel {
+    name: String,
+    file: String,
+    sha256: String,
+    bytes: f64,
+}
+
+#[derive(Serialize)]
+struct ManifestOut {
+    models: Vec<ManifestModel>,
+    pipeline: Vec<&'static str>,
+}
+
+/// The compiled-in model manifest: every model, and the names `FaceEngine` needs.
+#[wasm_bindgen(unchecked_return_type = "ModelManifest")]
+pub fn manifest() -> Result<JsValue, JsError> {
+    let models = manifest::entries()
+        .map_err(|e| JsError::new(&e.to_string()))?
+        .into_iter()
+        .map(|m| ManifestModel {
+            name: m.name,
+            file: m.file,
+            sha256: m.sha256,
+            bytes: m.bytes as f64,
+        })
+        .collect();
+    to_js(&ManifestOut {
+        models,
+        pipeline: PIPELINE_MODELS.to_vec(),
+    })
+}
+
+/// FACEIO's error-code map (`{PERMISSION_REFUSED: 1, ...}`), as `fetchAllErrorCodes()` returns it.
+#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "Record<string, number>")]
+pub fn error_codes() -> Result<JsValue, JsError> {
+    to_js(&fio_core::all_error_codes_map())
+}
+
+/// Checks that enrollment templates show one face and returns their mean template (base64);
+/// throws an `Error` whose message is the FACEIO code name, e.g. `FACE_MISMATCH`.
+#[wasm_bindgen(js_name = checkEnrollment)]
+pub fn check_enrollment(templates: Vec<String>) -> Result<String, JsError> {
+    console_error_panic_hook::set_once();
+    engine::check_enrollment(&templates).map_err(JsError::new)
+}
+
+/// A millisecond clock: `performance.now()` where it exists (window, worker, Node), else
+/// `Date.now()`. `std::time::Instant` panics on wasm32-unknown-unknown.
+struct Clock {
+    performance: Option<(JsValue, Function)>,
+}
+
+impl Clock {
+    fn new() -> Self {
+        let performance = Reflect::get(&js_sys::global(), &"performance".into())
+            .ok()
+            .filter(|p| p.is_object())
+            .and_then(|p| {
+                let now = Reflect::get(&p, &"now".into()).ok()?;
+                Some((p, now.dyn_into::<Function>().ok()?))
+            });
+        Clock { performance }
+    }
+
+    fn now(&self) -> f64 {
+        self.performance
+            .as_ref()
+            .and_then(|(p, now)| now.call0(p).ok()?.as_f64())
+            .unwrap_or_else(js_sys::Date::now)
+    }
+}
+
+/// The loaded face pipeline.
+#[wasm_bindgen]
+pub struct FaceEngine {
+    engine: Engine,
+    clock: Clock,
+}
+
+#[wasm_bindgen]
+impl FaceEngine {
+    /// `models` maps manifest names (see `manifest().pipeline`) to file bytes (`Uint8Array` or
+    /// `ArrayBuffer`); each is checked against the compiled-in sha256. `detectorSize` is the square
+    /// detector input side, a multiple of 32 (320 for webcam frames, 640 for photos).
+    #[wasm_bindgen(constructor)]
+    #[allow(non_snake_case)] // the JS parameter name
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Record<string, Uint8Array | ArrayBuffer>")]
+        models: &JsValue,
+        detectorSize: u32,
+    ) -> Result<FaceEngine, JsError> {
+        console_error_panic_hook::set_once();
+        if !models.is_object() {
+            return Err(JsError::new(
+                "models must be an object mapping model names to Uint8Array",
+            ));
+        }
+        let mut files = ModelFiles::default();
+        for name in PIPELINE_MODELS {
+            let value = Reflect::get(models, &name.into()).unwrap_or(JsValue::UNDEFINED);
+            let bytes = if let Some(a) = value.dyn_ref::<Uint8Array>() {
+                a.to_vec()
+            } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+                Uint8Array::new(b).to_vec()
+            } else if value.is_undefined() || value.is_null() {
+                return Err(JsError::new(&format!("model {name} is missing")));
+            } else {
+                return Err(JsError::new(&format!(
+                    "model {name} must be a Uint8Array or ArrayBuffer"
+                )));
+            };
+            files.insert(name, bytes);
+        }
+        let engine = Engine::load(&files, detectorSize as usize)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(FaceEngine {
+            engine,
+            clock: Clock::new(),
+        })
+    }
+
+    /// Analyses one RGBA frame (`ImageData.data`). With `full == false` only detection and
+    /// guidance run (video rate); with `full == true` the largest face is also embedded, scored
+    /// for liveness and age/gender, and returned as `main`.
+    #[wasm_bindgen(unchecked_return_type = "Analysis")]
+    pub fn analyze(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | Uint8ClampedArray")] rgba: &[u8],
+        width: u32,
+        height: u32,
+        full: bool,
+    ) -> Result<JsValue, JsError> {
+        let frame = Frame::from_rgba(width as usize, height as usize, rgba)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let analysis = self
+            .engine
+            .analyze(&frame, full, &|| self.clock.now())
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        to_js(&analysis)
+    }
+}

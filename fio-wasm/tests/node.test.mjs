@@ -1,0 +1,241 @@
+// The browser module on real models and real photos, in Node (same wasm, same JS glue).
+//
+//   fio-wasm/build.sh && fio-wasm/build.sh --no-simd   # builds pkg/ and pkg-nosimd/
+//   bash fixtures/fetch.sh                              # the photos
+//   node --test fio-wasm/tests/node.test.mjs
+//
+// FIO_WASM_PKG overrides the SIMD package dir; the no-SIMD package is optional (timed if present).
+// Photos are decoded to RGBA with ffmpeg; the native reference comes from `fio template --json`.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const modelsDir = join(root, 'models');
+const photos = join(root, 'fixtures/data/face_recognition');
+const simdPkg = process.env.FIO_WASM_PKG ? resolve(process.env.FIO_WASM_PKG) : join(root, 'fio-wasm/pkg');
+const noSimdPkg = join(root, 'fio-wasm/pkg-nosimd');
+const PHOTO_DETECTOR_SIZE = 640; // what `fio template` uses, so templates are comparable
+const TEMPLATE_BYTES = 6 + 192;
+
+async function loadPkg(dir) {
+  const js = join(dir, 'fio_wasm.js');
+  const wasm = join(dir, 'fio_wasm_bg.wasm');
+  if (!existsSync(js) || !existsSync(wasm)) return null;
+  const m = await import(pathToFileURL(js).href);
+  m.initSync({ module: readFileSync(wasm) });
+  return m;
+}
+
+function decodeRgba(file) {
+  const [width, height] = execFileSync('ffprobe', [
+    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height',
+    '-of', 'csv=p=0', file,
+  ]).toString().trim().split(',').map(Number);
+  const rgba = execFileSync('ffmpeg', [
+    '-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgba',
+    '-sws_flags', 'accurate_rnd+full_chroma_int', '-',
+  ], { maxBuffer: 1 << 30 });
+  assert.equal(rgba.length, width * height * 4, `${file}: ffmpeg output size`);
+  return { rgba: new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), width, height };
+}
+
+function templateValues(b64) {
+  const bytes = Buffer.from(b64, 'base64');
+  assert.equal(bytes.length, TEMPLATE_BYTES);
+  assert.equal(bytes.subarray(0, 3).toString('latin1'), 'OFT');
+  assert.equal(bytes[3], 1, 'template version');
+  assert.equal(bytes.readUInt16LE(4), 192, 'template dimension');
+  return new Int8Array(bytes.buffer, bytes.byteOffset + 6, 192);
+}
+
+function similarity(a, b) {
+  const x = templateValues(a);
+  const y = templateValues(b);
+  let dot = 0, nx = 0, ny = 0;
+  for (let i = 0; i < 192; i++) {
+    dot += x[i] * y[i];
+    nx += x[i] * x[i];
+    ny += y[i] * y[i];
+  }
+  return dot / Math.sqrt(nx * ny);
+}
+
+function nativeTemplates(files) {
+  const cli = process.env.FIO_BIN || join(root, 'target/release/fio');
+  if (!existsSync(cli)) {
+    // cargo waits on the build lock if another job is already building it.
+    execFileSync('cargo', ['build', '--release', '-p', 'fio-cli'], { cwd: root, stdio: 'inherit' });
+  }
+  const out = JSON.parse(execFileSync(cli, ['template', ...files, '--json'], { cwd: root }).toString());
+  return out.map((o) => o.template);
+}
+
+function readModels(m) {
+  const { models, pipeline } = m.manifest();
+  const byName = new Map(models.map((e) => [e.name, e]));
+  const files = {};
+  for (const name of pipeline) files[name] = new Uint8Array(readFileSync(join(modelsDir, byName.get(name).file)));
+  return files;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+let simd, noSimd, models, engine;
+const img = {};
+
+before(async () => {
+  simd = await loadPkg(simdPkg);
+  assert.ok(simd, `no built module in ${simdPkg}: run fio-wasm/build.sh`);
+  noSimd = await loadPkg(noSimdPkg);
+  for (const f of ['obama', 'obama2', 'obama3', 'biden']) {
+    const p = join(photos, `${f}.jpg`);
+    assert.ok(existsSync(p), `${p} missing: run bash fixtures/fetch.sh`);
+    img[f] = decodeRgba(p);
+  }
+  models = readModels(simd);
+  const t = performance.now();
+  engine = new simd.FaceEngine(models, PHOTO_DETECTOR_SIZE);
+  console.log(`# FaceEngine (SIMD) loaded in ${(performance.now() - t).toFixed(0)} ms`);
+});
+
+test('manifest and error codes', () => {
+  const m = simd.manifest();
+  assert.deepEqual(m.pipeline, ['retinaface_mnet025', 'mobilefacenet', 'antispoof', 'liveness', 'faceres']);
+  for (const e of m.models) {
+    assert.match(e.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(typeof e.file, 'string');
+    assert.equal(typeof e.bytes, 'number');
+  }
+  const codes = simd.errorCodes();
+  assert.equal(Object.getPrototypeOf(codes), Object.prototype, 'a plain object, not a Map');
+  assert.equal(Object.keys(codes).length, 22);
+  assert.equal(codes.PERMISSION_REFUSED, 1);
+  assert.equal(codes.NO_FACES_DETECTED, 2);
+  assert.equal(codes.FACE_MISMATCH, 6);
+  assert.equal(codes.MINORS_NOT_ALLOWED, 22);
+});
+
+test('obama.jpg: one face, full analysis, template matches the native pipeline', () => {
+  const { rgba, width, height } = img.obama;
+  const a = engine.analyze(rgba, width, height, true);
+  assert.equal(a.faces.length, 1);
+  const f = a.faces[0];
+  assert.equal(f.bbox.length, 4);
+  assert.equal(f.landmarks.length, 5);
+  assert.ok(f.score >= 0.9);
+  assert.ok(a.main, 'main face');
+  assert.equal(a.main.embedding, undefined, 'raw embedding must not leave wasm');
+  assert.deepEqual(Object.keys(a.main).sort(), ['age', 'gender', 'genderConfidence', 'liveness', 'quality', 'template']);
+  assert.deepEqual(Object.keys(a.main.quality).sort(), [
+    'alignmentResidual', 'brightness', 'faceFraction', 'facePx', 'pitchDeg', 'rollDeg', 'sharpness', 'yawDeg',
+  ]);
+  assert.equal(a.main.gender, 'male');
+  assert.ok(a.main.age > 20 && a.main.age < 60, `age ${a.main.age}`);
+  assert.ok(a.main.liveness.liveness > 0.5, `liveness ${a.main.liveness.liveness}`);
+  assert.equal(typeof a.main.liveness.antispoof, 'number');
+  assert.equal(a.guidance, 'ok');
+  for (const k of ['detect', 'align', 'embed', 'liveness', 'attributes']) assert.ok(a.timings[k] >= 0, k);
+  assert.ok(a.timings.detect > 0 && a.timings.embed > 0);
+
+  const [native] = nativeTemplates([join(photos, 'obama.jpg')]);
+  const s = similarity(a.main.template, native);
+  console.log(`# obama.jpg wasm vs native template similarity ${s.toFixed(5)}`);
+  assert.ok(s > 0.99, `similarity ${s}`);
+});
+
+test('detection only: no main face, guidance still computed', () => {
+  const { rgba, width, height } = img.obama;
+  const a = engine.analyze(new Uint8ClampedArray(rgba), width, height, false);
+  assert.equal(a.faces.length, 1);
+  assert.equal(a.main, null);
+  assert.equal(a.guidance, 'ok');
+  assert.equal(a.timings.embed, 0);
+  const blank = engine.analyze(new Uint8Array(64 * 48 * 4), 64, 48, false);
+  assert.deepEqual(blank.faces, []);
+  assert.equal(blank.guidance, 'noFace');
+  assert.equal(engine.analyze(new Uint8Array(64 * 48 * 4), 64, 48, true).main, null);
+});
+
+test('enrollment: obama photos agree, biden is a mismatch', () => {
+  const t = {};
+  for (const f of ['obama', 'obama2', 'obama3', 'biden']) {
+    const { rgba, width, height } = img[f];
+    const a = engine.analyze(rgba, width, height, true);
+    assert.ok(a.main, `${f}: main face`);
+    t[f] = a.main.template;
+  }
+  console.log(`# similarity obama/obama2 ${similarity(t.obama, t.obama2).toFixed(3)}, ` +
+    `obama/obama3 ${similarity(t.obama, t.obama3).toFixed(3)}, obama/biden ${similarity(t.obama, t.biden).toFixed(3)}`);
+  const mean = simd.checkEnrollment([t.obama, t.obama2, t.obama3]);
+  templateValues(mean);
+  assert.ok(similarity(mean, t.obama) > 0.8);
+  const mismatch = (ts) => assert.throws(() => simd.checkEnrollment(ts), (e) => e instanceof Error && e.message === 'FACE_MISMATCH');
+  mismatch([t.obama, t.obama2, t.biden]);
+  mismatch([t.obama, t.biden, t.obama3]);
+  mismatch([t.obama, t.obama2]); // fewer than the 3 frames fio-core requires
+  assert.throws(() => simd.checkEnrollment(['garbage', t.obama, t.obama2]), { message: 'PROCESSING_ERR' });
+});
+
+test('corrupt or missing models are refused by name', () => {
+  const bad = { ...models, mobilefacenet: models.mobilefacenet.slice() };
+  bad.mobilefacenet[1000] ^= 0xff;
+  assert.throws(() => new simd.FaceEngine(bad, 320), (e) => e instanceof Error && /mobilefacenet/.test(e.message) && /sha256/.test(e.message));
+  const missing = { ...models };
+  delete missing.faceres;
+  assert.throws(() => new simd.FaceEngine(missing, 320), (e) => e instanceof Error && /faceres/.test(e.message));
+  assert.throws(() => new simd.FaceEngine({ ...models, antispoof: 'x' }, 320), /antispoof/);
+  assert.throws(() => new simd.FaceEngine(models, 100), /multiple of 32/);
+});
+
+test('bad frames throw errors instead of panicking', () => {
+  const { rgba, width, height } = img.obama;
+  assert.throws(() => engine.analyze(rgba.subarray(1), width, height, true), (e) => e instanceof Error && /bytes/.test(e.message));
+  assert.throws(() => engine.analyze(new Uint8Array(0), 0, 0, false), Error);
+  // The engine is still usable afterwards.
+  assert.equal(engine.analyze(rgba, width, height, false).faces.length, 1);
+});
+
+test('timing: SIMD vs no-SIMD', () => {
+  const { rgba, width, height } = img.obama;
+  const flavours = [['SIMD', simd, engine]];
+  if (noSimd) flavours.push(['no-SIMD', noSimd, new noSimd.FaceEngine(readModels(noSimd), PHOTO_DETECTOR_SIZE)]);
+  else console.log(`# ${noSimdPkg} not built: no-SIMD timing skipped`);
+  const web = {};
+  for (const [label, m, eng] of flavours) {
+    const full = [], detectOnly = [], stages = [];
+    eng.analyze(rgba, width, height, true); // warm-up
+    for (let i = 0; i < 5; i++) {
+      let t = performance.now();
+      const a = eng.analyze(rgba, width, height, true);
+      full.push(performance.now() - t);
+      stages.push(a.timings);
+      t = performance.now();
+      eng.analyze(rgba, width, height, false);
+      detectOnly.push(performance.now() - t);
+    }
+    const st = Object.fromEntries(Object.keys(stages[0]).map((k) => [k, median(stages.map((s) => s[k])).toFixed(1)]));
+    console.log(`# ${label} obama.jpg ${width}x${height} @${PHOTO_DETECTOR_SIZE}: analyze(full) median ${median(full).toFixed(1)} ms, ` +
+      `detect-only ${median(detectOnly).toFixed(1)} ms; stages ${JSON.stringify(st)}`);
+    // Webcam-sized detection, the video-rate path.
+    const cam = new m.FaceEngine(models, 320);
+    const frame = new Uint8Array(640 * 480 * 4);
+    const cam_t = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      cam.analyze(frame, 640, 480, false);
+      cam_t.push(performance.now() - t);
+    }
+    web[label] = median(cam_t);
+    console.log(`# ${label} 640x480 frame @320 detect-only median ${web[label].toFixed(1)} ms`);
+    cam.free();
+    if (eng !== engine) eng.free();
+  }
+});

@@ -1,0 +1,593 @@
+// End-to-end harness: the REAL edge worker (wrangler dev / workerd) serving the demo site www/
+// (with the built library in www/fiojs/ and the models in www/models/) as static assets, and
+// headless Chromium (/usr/bin/chromium through playwright-core) whose webcam is a Y4M file.
+//
+// Environment:
+//   OPENFIO_BROWSER_EDGE_URL   use an already running worker that serves www/ (no spawn)
+//   OPENFIO_EDGE_ADMIN_TOKEN   its admin token (default: ADMIN_TOKEN from edge-worker/.dev.vars)
+//   OPENFIO_BROWSER_WWW        assets directory (default www/)
+//   OPENFIO_BROWSER_BUILD=1    run edge-worker/build.sh before spawning (default: only when
+//                              edge-worker/build/worker/shim.mjs is missing)
+//   CHROMIUM                   browser binary (default /usr/bin/chromium)
+//   OPENFIO_BROWSER_HEADFUL=1  no --headless (debugging on a desktop)
+//   OPENFIO_BROWSER_VERBOSE=1  echo the page console to stderr
+//
+// Artifacts: artifacts/browser/<test>/<screen>.png (one per widget screen reached, in order:
+// a repeated screen gets -2, -3 …), final.png, console.log (page console, page errors, failed
+// requests) and driver.log (what the driver saw and did).
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after } from "node:test";
+import { EDGE_DIR, EdgeInstance, ROOT, devVars, freePort } from "../edge/harness.mjs";
+
+export { ROOT, freePort };
+export const WWW = resolve(process.env.OPENFIO_BROWSER_WWW || join(ROOT, "www"));
+export const VIDEO_DIR = join(process.env.FIXTURES_DATA || join(ROOT, "fixtures/data"), "video");
+export const ARTIFACTS = join(ROOT, "artifacts/browser");
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+/** The 22 FACEIO error codes, as the brief and FACEIO's fio.js define them. */
+export const FIO = Object.freeze({
+  PERMISSION_REFUSED: 1,
+  NO_FACES_DETECTED: 2,
+  UNRECOGNIZED_FACE: 3,
+  MANY_FACES: 4,
+  PAD_ATTACK: 5,
+  FACE_MISMATCH: 6,
+  NETWORK_IO: 7,
+  WRONG_PIN_CODE: 8,
+  PROCESSING_ERR: 9,
+  UNAUTHORIZED: 10,
+  TERMS_NOT_ACCEPTED: 11,
+  UI_NOT_READY: 12,
+  SESSION_EXPIRED: 13,
+  TIMEOUT: 14,
+  TOO_MANY_REQUESTS: 15,
+  EMPTY_ORIGIN: 16,
+  FORBIDDDEN_ORIGIN: 17,
+  FORBIDDDEN_COUNTRY: 18,
+  UNIQUE_PIN_REQUIRED: 19,
+  SESSION_IN_PROGRESS: 20,
+  FACE_DUPLICATION: 21,
+  MINORS_NOT_ALLOWED: 22,
+});
+const FIO_NAME = new Map(Object.entries(FIO).map(([k, v]) => [v, k]));
+export const codeName = (c) => FIO_NAME.get(c) ?? `not a FACEIO code: ${JSON.stringify(c)}`;
+
+/** A Y4M feed in fixtures/data/video/ (made by fixtures/fetch.sh and make-videos.sh). */
+export function video(name) {
+  const f = join(VIDEO_DIR, `${name}.y4m`);
+  if (!existsSync(f)) {
+    const r = spawnSync("bash", [join(ROOT, "tests/browser/make-videos.sh")], { stdio: "inherit" });
+    if (r.status !== 0 || !existsSync(f)) throw new Error(`${f} missing (bash tests/browser/make-videos.sh)`);
+  }
+  return f;
+}
+
+/** Throws a clear message when the library build or the wasm is not there yet. */
+export function requireBuiltSite() {
+  const missing = [];
+  if (!existsSync(join(WWW, "fiojs/fio.js"))) missing.push(`${WWW}/fiojs/fio.js (bash scripts/build-js.sh)`);
+  if (!existsSync(join(WWW, "models"))) missing.push(`${WWW}/models/`);
+  if (!existsSync(join(EDGE_DIR, "build/worker/shim.mjs"))) missing.push("edge-worker/build/ (bash edge-worker/build.sh)");
+  if (missing.length) throw new Error(`browser tests need: ${missing.join(", ")}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edge worker with static assets
+
+/**
+ * EdgeInstance whose wrangler.toml copy also has an absolute `[assets] directory` (the copy lives
+ * in a temp dir, so the relative "../www" would point nowhere); adds `[assets]` when the original
+ * config has none yet.
+ */
+class AssetsEdgeInstance extends EdgeInstance {
+  testConfig() {
+    const dst = super.testConfig();
+    const lines = readFileSync(dst, "utf8").split("\n");
+    let table = "";
+    let sawAssets = false;
+    let sawDir = false;
+    const out = lines.map((line) => {
+      const header = line.match(/^\s*\[+([^\]]+)\]+\s*$/);
+      if (header) {
+        table = header[1].trim();
+        if (table === "assets") sawAssets = true;
+        return line;
+      }
+      const dir = table === "assets" && line.match(/^(\s*directory\s*=\s*)"([^"]+)"(.*)$/);
+      if (dir) {
+        sawDir = true;
+        const abs = process.env.OPENFIO_BROWSER_WWW ? WWW : resolve(EDGE_DIR, dir[2]);
+        return `${dir[1]}${JSON.stringify(abs)}${dir[3]}`;
+      }
+      return line;
+    });
+    let text = out.join("\n");
+    if (!sawAssets) {
+      // Top-level keys must precede tables: `assets = {…}` as an inline table at the end is a
+      // table too, so append a proper [assets] table.
+      text += `\n\n[assets]\ndirectory = ${JSON.stringify(WWW)}\n`;
+    } else if (!sawDir) {
+      text = text.replace(/^\s*\[assets\]\s*$/m, (h) => `${h}\ndirectory = ${JSON.stringify(WWW)}`);
+    }
+    writeFileSync(dst, text);
+    return dst;
+  }
+}
+
+/** Starts a fresh worker (temporary state) serving www/ as assets. */
+export async function startEdgeWithAssets() {
+  const shim = join(EDGE_DIR, "build/worker/shim.mjs");
+  if (process.env.OPENFIO_BROWSER_BUILD === "1" || !existsSync(shim)) {
+    const r = spawnSync("bash", [join(EDGE_DIR, "build.sh")], { cwd: EDGE_DIR, stdio: ["ignore", "inherit", "inherit"] });
+    if (r.status !== 0) throw new Error(`edge-worker/build.sh failed with status ${r.status}`);
+  }
+  if (!existsSync(WWW)) throw new Error(`${WWW} does not exist (bash scripts/build-js.sh)`);
+  devVars();
+  const persistDir = mkdtempSync(join(tmpdir(), "openfio-browser-edge-"));
+  const inst = new AssetsEdgeInstance({ persistDir, ownsPersistDir: true });
+  await inst.start();
+  return inst;
+}
+
+function adminToken() {
+  if (process.env.OPENFIO_EDGE_ADMIN_TOKEN) return process.env.OPENFIO_EDGE_ADMIN_TOKEN;
+  const t = devVars().ADMIN_TOKEN;
+  if (!t) throw new Error("ADMIN_TOKEN missing from edge-worker/.dev.vars");
+  return t;
+}
+
+let shared = null;
+let sharedPromise = null;
+// Registered while the test file's module is evaluated, so it is a hook of the root test: the
+// worker is stopped after the LAST test of the file (an `after` registered inside a test would
+// run when that test ends).
+after(async () => {
+  const inst = shared?.instance;
+  if (!inst) return;
+  const dir = join(ARTIFACTS, "_wrangler");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${process.pid}.log`), inst.log());
+  await inst.dispose();
+});
+
+/** The edge of this test file: `{url, adminToken, instance|null}`; stopped after the file. */
+export function useEdge() {
+  sharedPromise ??= startShared();
+  return sharedPromise;
+}
+
+async function startShared() {
+  requireBuiltSite();
+  if (process.env.OPENFIO_BROWSER_EDGE_URL) {
+    shared = { url: process.env.OPENFIO_BROWSER_EDGE_URL.replace(/\/$/, ""), adminToken: adminToken(), instance: null };
+    return shared;
+  }
+  const instance = await startEdgeWithAssets();
+  shared = { url: instance.url, adminToken: adminToken(), instance };
+  return shared;
+}
+
+/** Creates an app via the operator API; returns `{publicId, apiKey, options}`. */
+export async function createApp(edge, options = {}, name = "e2e") {
+  const r = await fetch(`${edge.url}/admin/apps`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name, options }),
+  });
+  const body = await r.json().catch(() => null);
+  if (r.status !== 200 || !body?.publicId) {
+    throw new Error(`POST /admin/apps → ${r.status} ${JSON.stringify(body)}`);
+  }
+  return body;
+}
+
+/** REST /listfacialids of an app (its secret key). */
+export async function listFacialIds(edge, app) {
+  const r = await fetch(`${edge.url}/listfacialids?key=${encodeURIComponent(app.apiKey)}`);
+  return r.json();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chromium
+
+let playwright = null;
+async function pw() {
+  if (!playwright) {
+    try {
+      playwright = await import("playwright-core");
+    } catch (e) {
+      throw new Error(`playwright-core is not installed (npm install --no-save playwright-core): ${e.message}`);
+    }
+  }
+  return playwright.chromium ? playwright : playwright.default;
+}
+
+export function slug(s) {
+  return String(s).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 80).replace(/-+$/, "") || "test";
+}
+
+/**
+ * Launches Chromium with `videoFile` as the webcam and a fresh profile; registers cleanup on `t`.
+ * `fakeUi: false` leaves out --use-fake-ui-for-media-stream and adds --deny-permission-prompts,
+ * so getUserMedia is refused as if the user clicked "Block".
+ * `phase` (e.g. "enroll") prefixes the screenshots of this browser: <test>/<phase>-<screen>.png.
+ * Returns `{context, page, dir, prefix, log, close()}`; `dir` is artifacts/browser/<test>/.
+ */
+const cleanedDirs = new Set();
+export async function launch(t, { videoFile, fakeUi = true, extraArgs = [], phase = "" } = {}) {
+  const { chromium } = await pw();
+  const dir = join(ARTIFACTS, slug(t.name));
+  if (!cleanedDirs.has(dir)) {
+    cleanedDirs.add(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  const prefix = phase ? `${phase}-` : "";
+  const userDataDir = mkdtempSync(join(tmpdir(), "openfio-chromium-"));
+  const headful = process.env.OPENFIO_BROWSER_HEADFUL === "1";
+  const args = [
+    ...(headful ? [] : ["--headless=new"]),
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--use-fake-device-for-media-stream",
+    ...(fakeUi ? ["--use-fake-ui-for-media-stream"] : ["--deny-permission-prompts"]),
+    ...(videoFile ? [`--use-file-for-fake-video-capture=${videoFile}`] : []),
+    ...extraArgs,
+  ];
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: !headful,
+    args,
+    viewport: { width: 1024, height: 768 },
+    timeout: 60_000,
+  });
+  if (!fakeUi) await context.clearPermissions();
+  const page = context.pages()[0] || (await context.newPage());
+  const consoleLog = join(dir, `${prefix}console.log`);
+  const logLine = (s) => {
+    appendFileSync(consoleLog, `${new Date().toISOString()} ${s}\n`);
+    if (process.env.OPENFIO_BROWSER_VERBOSE === "1") process.stderr.write(`[page] ${s}\n`);
+  };
+  page.on("console", (m) => logLine(`console.${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => logLine(`pageerror: ${e.stack || e.message}`));
+  page.on("requestfailed", (r) => logLine(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) logLine(`response ${r.status()}: ${r.request().method()} ${r.url()}`);
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await context.close().catch(() => {});
+    rmSync(userDataDir, { recursive: true, force: true });
+  };
+  t.after(close);
+  const log = (s) => appendFileSync(join(dir, "driver.log"), `${new Date().toISOString()} ${prefix}${s}\n`);
+  log(`chromium ${args.join(" ")}`);
+  return { context, page, dir, prefix, log, close };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page: the demo site's own index.html, served by the edge (www/index.html). The page must
+// really come from the loopback edge: a document fulfilled by Playwright (page.route) has no
+// IP address, Chromium then treats it as public and its Local Network Access checks block every
+// request to 127.0.0.1 (the edge, the black hole, the proxy). The demo's own faceIO instance
+// only acts on clicks; the tests make their own (window.__fio) from /fiojs/fio.js.
+
+function pageHelpers() {
+  // Shadow-piercing querySelector (open shadow roots), for the driver's polling.
+  window.__deepQuery = function (sel, root) {
+    root = root || document;
+    const hit = root.querySelector(sel);
+    if (hit) return hit;
+    for (const el of root.querySelectorAll("*")) {
+      if (el.shadowRoot) {
+        const h = window.__deepQuery(sel, el.shadowRoot);
+        if (h) return h;
+      }
+    }
+    return null;
+  };
+  window.__runs = [];
+  window.__describeRejection = function (e) {
+    let s;
+    try { s = JSON.stringify(e); } catch { s = String(e); }
+    return {
+      type: typeof e,
+      value: typeof e === "number" ? e : e && typeof e.code === "number" ? e.code : null,
+      isError: e instanceof Error,
+      text: e instanceof Error ? `${e.name}: ${e.message}` : s,
+    };
+  };
+}
+
+/**
+ * Opens the edge's demo page and constructs `new faceIO(publicId, {edgeUrl})` as window.__fio
+ * (the default export of <edge>/fiojs/fio.js). `edgeUrl` defaults to the edge itself.
+ */
+export async function openFio(page, edge, publicId, { edgeUrl = edge.url } = {}) {
+  await page.addInitScript(pageHelpers);
+  const r = await page.goto(`${edge.url}/`);
+  if (!r || r.status() !== 200) throw new Error(`GET ${edge.url}/ → ${r && r.status()} (www/index.html)`);
+  await page.evaluate(
+    async ({ publicId, edgeUrl }) => {
+      const mod = await import("/fiojs/fio.js");
+      window.__faceIO = mod.default;
+      window.__fio = new mod.default(publicId, { edgeUrl });
+    },
+    { publicId, edgeUrl },
+  );
+}
+
+/** Starts `window.__fio[method](params)` in the page without awaiting it; returns a run id. */
+export async function startCall(page, method, params) {
+  return page.evaluate(
+    ({ method, params }) => {
+      const id = window.__runs.length;
+      const run = { done: false, ok: null, value: undefined, rejection: null, t0: performance.now(), t1: null };
+      window.__runs.push(run);
+      let p;
+      try {
+        p = window.__fio[method](params);
+      } catch (e) {
+        p = Promise.reject(e);
+        run.threwSync = true;
+      }
+      Promise.resolve(p).then(
+        (v) => Object.assign(run, { done: true, ok: true, value: v, t1: performance.now() }),
+        (e) => Object.assign(run, { done: true, ok: false, rejection: window.__describeRejection(e), t1: performance.now() }),
+      );
+      return id;
+    },
+    { method, params },
+  );
+}
+
+/**
+ * Runs one ceremony and drives the widget like a user until the promise settles:
+ *   intro → clicks intro-continue; terms → consent-accept (or consent-decline when
+ *   `acceptTerms: false`); pin → types the next PIN of `pins` (in pin-input and, when present,
+ *   pin-confirm-input) and clicks pin-submit.
+ * Saves a screenshot of every screen reached. Returns
+ *   `{ok, value, code, rejection, elapsedMs, screens: [{screen, atMs}], pinsTyped, firstScreenAt}`.
+ * `runId` continues a call started with startCall(); otherwise `method`/`params` start one.
+ */
+export async function ceremony(ctx, { method, params = {}, pins = [], acceptTerms = true, runId, timeoutMs = 180_000, shotPrefix = ctx.prefix || "" }) {
+  const { page, dir, log } = ctx;
+  const id = runId ?? (await startCall(page, method, params));
+  log(`run ${id}: ${method ?? "(started before)"}(${JSON.stringify(params)}) pins=${JSON.stringify(pins)}`);
+  const t0 = Date.now();
+  const screens = [];
+  const shotCount = new Map();
+  let last = undefined;
+  let pinQueue = [...pins];
+  let pinsTyped = 0;
+  let pinPending = null; // {at, error, value}
+  let clickedFor = null; // screen-visit index an intro/terms click was made for
+  let visit = 0;
+  const states = []; // data-fio-state changes on the modal (e.g. "loading" while the models load)
+  let lastState;
+  let liveShotFor = null;
+
+  const shot = async (name) => {
+    const n = (shotCount.get(name) ?? 0) + 1;
+    shotCount.set(name, n);
+    const file = join(dir, `${shotPrefix}${name}${n > 1 ? `-${n}` : ""}.png`);
+    await page.screenshot({ path: file }).catch((e) => log(`screenshot ${file} failed: ${e.message}`));
+  };
+
+  while (true) {
+    if (Date.now() - t0 > timeoutMs) {
+      await shot("timeout");
+      throw new Error(`ceremony did not settle within ${timeoutMs} ms; screens: ${screens.map((s) => s.screen).join(" → ")}`);
+    }
+    const st = await page.evaluate((id) => {
+      const q = window.__deepQuery;
+      const modal = q('[data-fio="modal"]');
+      const pin = q('[data-fio="pin-input"]');
+      const confirm = q('[data-fio="pin-confirm-input"]');
+      const err = q('[data-fio="pin-error"]');
+      const visible = (el) => !!el && !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length) && getComputedStyle(el).visibility !== "hidden";
+      const run = window.__runs[id];
+      return {
+        run: { done: run.done, ok: run.ok, value: run.value, rejection: run.rejection, ms: run.t1 ? run.t1 - run.t0 : null },
+        screen: modal ? modal.getAttribute("data-fio-screen") : null,
+        fioState: modal ? modal.getAttribute("data-fio-state") : null,
+        pinValue: pin ? pin.value : null,
+        pinDisabled: pin ? pin.disabled : null,
+        hasConfirm: visible(confirm),
+        pinError: err && visible(err) ? err.textContent.trim() : "",
+        guidance: (q('[data-fio="guidance"]')?.textContent || "").trim().slice(0, 120),
+        errorMessage: (q('[data-fio="error-message"]')?.textContent || "").trim().slice(0, 200),
+      };
+    }, id);
+
+    if (st.screen !== last) {
+      visit++;
+      screens.push({ screen: st.screen, atMs: Date.now() - t0 });
+      log(`screen ${last} → ${st.screen} at ${Date.now() - t0} ms (guidance "${st.guidance}", error "${st.errorMessage}")`);
+      last = st.screen;
+      if (st.screen) await shot(st.screen);
+    }
+    // The camera screen appears before the first frame: a second shot once the video runs.
+    const camAt = screens.findLast((s) => s.screen === "camera")?.atMs;
+    if (st.screen === "camera" && camAt !== undefined && Date.now() - t0 - camAt > 2000 && liveShotFor !== camAt) {
+      liveShotFor = camAt;
+      await shot("camera-live");
+    }
+
+    const stateKey = `${st.screen}/${st.fioState}`;
+    if (stateKey !== lastState) {
+      lastState = stateKey;
+      states.push({ screen: st.screen, state: st.fioState, atMs: Date.now() - t0 });
+    }
+
+    if (st.run.done) {
+      await shot("final");
+      const code = st.run.ok ? null : st.run.rejection?.value ?? null;
+      log(`run ${id} settled: ${st.run.ok ? `resolved ${JSON.stringify(st.run.value)}` : `rejected ${JSON.stringify(st.run.rejection)} (${codeName(code)})`} after ${Math.round(st.run.ms)} ms`);
+      return {
+        ok: st.run.ok,
+        value: st.run.value,
+        code,
+        rejection: st.run.rejection,
+        elapsedMs: st.run.ms,
+        screens,
+        states,
+        pinsTyped,
+        screenAt: (name) => screens.find((s) => s.screen === name)?.atMs ?? null,
+        // When the camera screen started scanning: the first camera poll whose modal state is
+        // not "loading" (the models were ready), else when the camera screen appeared.
+        scanAt: () =>
+          states.find((s) => s.screen === "camera" && s.state !== "loading")?.atMs ??
+          screens.find((s) => s.screen === "camera")?.atMs ??
+          null,
+      };
+    }
+
+    try {
+      if (st.screen === "intro" && clickedFor !== visit) {
+        clickedFor = visit;
+        log("click intro-continue");
+        await page.locator('[data-fio="intro-continue"]').click({ timeout: 5000 });
+      } else if (st.screen === "terms" && clickedFor !== visit) {
+        clickedFor = visit;
+        const which = acceptTerms ? "consent-accept" : "consent-decline";
+        log(`click ${which}`);
+        await page.locator(`[data-fio="${which}"]`).click({ timeout: 5000 });
+      } else if (st.screen === "pin") {
+        if (pinPending) {
+          // Wait for the widget to react to the last PIN: it clears the field, shows a new error
+          // text, or (fallback) 3 s passed with an error visible.
+          const reacted =
+            st.pinValue === "" ||
+            (st.pinError && st.pinError !== pinPending.error) ||
+            (st.pinError && Date.now() - pinPending.at > 3000);
+          if (reacted) {
+            log(`widget asks for a PIN again (value "${st.pinValue}", error "${st.pinError}")`);
+            pinPending = null;
+          }
+        }
+        if (!pinPending && !st.pinDisabled && pinQueue.length) {
+          const pin = pinQueue.shift();
+          pinsTyped++;
+          log(`type PIN ${pin}${st.hasConfirm ? " (+confirm)" : ""}`);
+          await page.locator('[data-fio="pin-input"]').fill(pin, { timeout: 5000 });
+          if (st.hasConfirm) await page.locator('[data-fio="pin-confirm-input"]').fill(pin, { timeout: 5000 });
+          await shot(`pin-typed`);
+          pinPending = { at: Date.now(), error: st.pinError };
+          await page.locator('[data-fio="pin-submit"]').click({ timeout: 5000 });
+        }
+      } else {
+        pinPending = null;
+      }
+    } catch (e) {
+      log(`driver action failed on screen ${st.screen}: ${e.message.split("\n")[0]}`);
+    }
+    await new Promise((r) => setTimeout(r, 120));
+  }
+}
+
+/** Human-readable summary of a ceremony result, for assertion messages. */
+export function describe(res) {
+  const path = res.screens.map((s) => `${s.screen}@${s.atMs}`).join(" → ");
+  return res.ok
+    ? `resolved ${JSON.stringify(res.value)} in ${Math.round(res.elapsedMs)} ms; screens ${path}`
+    : `rejected with ${JSON.stringify(res.rejection)} (${codeName(res.code)}) in ${Math.round(res.elapsedMs)} ms; screens ${path}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Misbehaving servers
+
+/** A TCP server that accepts connections and never answers. `{url, close()}`. */
+export async function blackHole() {
+  const sockets = new Set();
+  const srv = createNetServer((s) => {
+    sockets.add(s);
+    s.on("error", () => {});
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${srv.address().port}`,
+    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); srv.close(() => r()); }),
+  };
+}
+
+/**
+ * An HTTP proxy to `target` that forwards everything (CORS preflights included) except the
+ * requests `hold(req)` selects, which it never answers. `{url, held: [paths], close()}`.
+ */
+export async function holdingProxy(target, hold) {
+  const t = new URL(target);
+  const held = [];
+  const pending = new Set();
+  const srv = createHttpServer((req, res) => {
+    if (hold(req)) {
+      held.push(`${req.method} ${req.url}`);
+      pending.add(res);
+      req.resume();
+      res.on("close", () => pending.delete(res));
+      return;
+    }
+    const up = httpRequest(
+      { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
+      (ur) => {
+        res.writeHead(ur.statusCode, ur.headers);
+        ur.pipe(res);
+      },
+    );
+    up.on("error", (e) => { res.writeHead(502); res.end(String(e)); });
+    req.pipe(up);
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${srv.address().port}`,
+    held,
+    close: () => new Promise((r) => { for (const p of pending) p.destroy(); srv.closeAllConnections?.(); srv.close(() => r()); }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Common flows
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s) => typeof s === "string" && UUID.test(s);
+
+/**
+ * Enrolls the person of `videoName` (default cap12) in `app` through a real browser ceremony
+ * (terms accepted, PIN typed twice) and closes that browser. Returns the ceremony result.
+ */
+export async function enrollVia(t, edge, app, { videoName = "cap12", payload = null, pin = "4096", method = "enroll", phase = "enroll", params = {} } = {}) {
+  const ctx = await launch(t, { videoFile: video(videoName), phase });
+  try {
+    await openFio(ctx.page, edge, app.publicId);
+    return await ceremony(ctx, { method, params: { payload, ...params }, pins: [pin] });
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** One authenticate ceremony (`method` may be an alias) in a fresh browser; closes it after. */
+export async function authenticateVia(t, edge, app, { videoName = "cap13", pins = [], method = "authenticate", phase = "auth", params = {}, edgeUrl } = {}) {
+  const ctx = await launch(t, { videoFile: video(videoName), phase });
+  try {
+    await openFio(ctx.page, edge, app.publicId, edgeUrl ? { edgeUrl } : {});
+    return await ceremony(ctx, { method, params, pins });
+  } finally {
+    await ctx.close();
+  }
+}
