@@ -60,7 +60,9 @@ fi
 [ -f edge-worker/.dev.vars ] || (cd edge-worker && bash dev-vars.sh)
 
 step "fio-wasm in Node: real models and photos, wasm vs native templates"
-cargo build --locked -p fio-cli
+# --workspace: the same feature set as `cargo test --workspace`, so this reuses its build instead
+# of recompiling tract with `-p fio-cli`'s narrower features.
+cargo build --locked --workspace --bins
 FIO_BIN="$CARGO_TARGET_DIR/debug/fio" FIO_WASM_PKG=fio-wasm/pkg node --test fio-wasm/tests/node.test.mjs
 
 step "browser end-to-end tests (node --test tests/browser/)"

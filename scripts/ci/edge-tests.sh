@@ -9,8 +9,10 @@ cd "$ROOT"
 
 # The test profile's build (deps at opt-level 3, see Cargo.toml) is fast enough for a few dozen
 # photos and is already built by rust-tests.sh, so CI compiles tract once, not twice.
-step "cargo build -p fio-cli (fixture templates)"
-cargo build --locked -p fio-cli
+step "cargo build --workspace --bins (fio, for fixture templates)"
+# --workspace: the same feature set as `cargo test --workspace`, so this reuses its build instead
+# of recompiling tract with `-p fio-cli`'s narrower features.
+cargo build --locked --workspace --bins
 export FIO_BIN="$CARGO_TARGET_DIR/debug/fio"
 
 if [ ! -d fixtures/data/face_recognition ] || [ ! -d fixtures/data/frames ]; then
