@@ -7,6 +7,8 @@ source "$(dirname "$0")/ci/env.sh"
 cd "$ROOT"
 port="${PORT:-8788}"
 bash scripts/ci/tools.sh
+# The browser library, its wasm pipeline (built once; ~15 min cold) and the models, into www/.
+bash scripts/build-js.sh
 bash edge-worker/dev-vars.sh
 mkdir -p .state
 step "wrangler dev on http://127.0.0.1:$port (state in .state/wrangler)"
@@ -27,6 +29,7 @@ done
 cat <<MSG
 
   OpenFIO is running.
+    demo site     http://127.0.0.1:$port/
     edge API      http://127.0.0.1:$port/v1/demo/…   (see docs/edge-api.md)
     demo app      public ID: demo
     operator API  Authorization: Bearer \$(grep ADMIN_TOKEN edge-worker/.dev.vars | cut -d= -f2)
