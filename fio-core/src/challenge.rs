@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bytes::hex;
 use crate::error::Error;
 
 /// How long a challenge stays valid: 5 minutes covers permission prompt (27 s), intro (12 s),
@@ -70,16 +71,6 @@ pub struct Challenge {
     pub expires_at_ms: u64,
     /// Active-liveness prompts, in order.
     pub actions: Vec<LivenessAction>,
-}
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
 }
 
 /// Random action sequence without immediate repeats (repeats make the prompt feel broken).

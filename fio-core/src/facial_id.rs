@@ -1,6 +1,6 @@
 //! Facial IDs: random (version 4) UUIDs in canonical lowercase form.
 
-use crate::challenge::hex;
+use crate::bytes::hex;
 use crate::error::Error;
 
 /// Formats 16 CSPRNG bytes as a version-4 UUID (`xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`).

@@ -6,6 +6,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::bytes::constant_time_eq;
 use crate::error::Error;
 
 /// PBKDF2-HMAC-SHA256 iterations for stored PIN hashes.
@@ -157,16 +158,6 @@ pub fn verify_pin(pin: &str, stored: &str) -> Result<bool, Error> {
         return Err(bad("hash length"));
     }
     Ok(constant_time_eq(&derive(pin, &salt, iterations), &hash))
-}
-
-/// Equality whose timing does not depend on where the inputs differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    // black_box stops the optimiser from turning the fold into an early-exit comparison.
-    std::hint::black_box(diff) == 0
 }
 
 /// Keyed PIN fingerprint for `enforcePinUniqueness`.
@@ -388,13 +379,6 @@ mod tests {
             pin_uniqueness_tag(b"k", "ab", "12"),
             pin_uniqueness_tag(b"k", "a", "b12")
         );
-    }
-
-    #[test]
-    fn constant_time_eq_basics() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
     }
 
     #[test]
