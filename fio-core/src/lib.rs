@@ -13,6 +13,7 @@ pub mod error;
 pub mod error_code;
 pub mod facial_id;
 pub mod iso8601;
+pub mod liveness;
 pub mod locale;
 pub mod matching;
 pub mod params;

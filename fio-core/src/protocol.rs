@@ -14,6 +14,7 @@ use crate::challenge::{Ceremony, Challenge, LivenessAction};
 use crate::decision::{FramePolicy, LIVENESS_THRESHOLD};
 use crate::error::Error;
 use crate::iso8601::format_iso8601_ms;
+use crate::liveness::LivenessReport;
 use crate::matching::PinReason;
 use crate::pin::{validate_pin, PinPolicy};
 use crate::template::Template;
@@ -97,10 +98,10 @@ pub struct StartRequest {
 pub enum LivenessMode {
     /// No liveness check.
     Off,
-    /// Passive anti-spoofing model on captured frames.
-    #[default]
+    /// Passive model plus temporal cues (a blink), no prompts.
     Passive,
-    /// Passive check plus the challenge's prompted actions.
+    /// Passive and temporal checks plus the challenge's prompted actions (the default).
+    #[default]
     Active,
 }
 
@@ -131,7 +132,7 @@ pub struct WidgetPolicy {
 impl Default for WidgetPolicy {
     fn default() -> Self {
         Self {
-            liveness_mode: LivenessMode::Passive,
+            liveness_mode: LivenessMode::Active,
             min_age: None,
             pin_policy: PinPolicy::default(),
             always_ask_pin: false,
@@ -195,17 +196,19 @@ pub struct LivenessEvidence {
     /// Active-liveness actions the widget observed, in order.
     #[serde(default)]
     pub actions: Vec<LivenessAction>,
+    /// The cues the widget decided on; the edge re-runs [`crate::liveness::decide`] on them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<LivenessReport>,
 }
 
 impl LivenessEvidence {
     fn check(&self) -> Result<(), Error> {
-        if (0.0..=1.0).contains(&self.score) {
-            Ok(())
-        } else {
-            Err(Error::BadRequest(
+        if !(0.0..=1.0).contains(&self.score) {
+            return Err(Error::BadRequest(
                 "liveness score must be within 0..1".into(),
-            ))
+            ));
         }
+        self.report.as_ref().map_or(Ok(()), LivenessReport::check)
     }
 }
 
@@ -450,15 +453,15 @@ mod tests {
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["challengeId"], c.id);
         assert_eq!(v["expiresAt"], "2026-11-26T10:39:08.123Z");
-        assert_eq!(v["policy"]["livenessMode"], "passive");
+        assert_eq!(v["policy"]["livenessMode"], "active");
         assert_eq!(v["policy"]["pinPolicy"]["minLen"], 4);
         assert_eq!(v["policy"]["actions"].as_array().unwrap().len(), 2);
         assert_eq!(v["policy"]["minAge"], Value::Null);
         assert_eq!(serde_json::from_value::<StartResponse>(v).unwrap(), r);
         // Policies from newer servers with extra fields still parse.
         let p: WidgetPolicy =
-            serde_json::from_value(json!({"livenessMode": "active", "new": 1})).unwrap();
-        assert_eq!(p.liveness_mode, LivenessMode::Active);
+            serde_json::from_value(json!({"livenessMode": "passive", "new": 1})).unwrap();
+        assert_eq!(p.liveness_mode, LivenessMode::Passive);
     }
 
     #[test]
