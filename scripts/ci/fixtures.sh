@@ -4,3 +4,5 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 step "fixtures"
 bash "$ROOT/fixtures/fetch.sh"
+# synthetic presentation-attack videos derived from the fetched ones (fixtures/attacks/README.md)
+bash "$ROOT/fixtures/attacks/make.sh"
