@@ -85,7 +85,12 @@ export interface FaceIOOptions {
   edgeUrl?: string;
   /** Where engine-worker.js and wasm/ are served. Default: next to fio.js. */
   assetsUrl?: string;
-  /** Where the ONNX models are served. Default: `${edgeUrl}/models/`. */
+  /**
+   * Where the ONNX models are served. Default: `${edgeUrl}/models/`. The npm package does not
+   * ship the models: the OpenFIO edge serves them (its static assets, built by
+   * scripts/build-js.sh into www/models/), and the engine checks each file's sha256 against the
+   * manifest compiled into the wasm.
+   */
   modelsUrl?: string;
   /** Detector input size passed to the face engine (default 320). */
   detectorSize?: number;
@@ -110,7 +115,12 @@ declare class faceIO {
    */
   constructor(publicId: string, options?: string | FaceIOOptions);
 
-  /** Enrolls a new user. Rejects with a numeric FioErrorCode. */
+  /**
+   * Enrolls a new user. Rejects with a numeric FioErrorCode. UNIQUE_PIN_REQUIRED is not a
+   * rejection: the widget asks for another PIN and the enrollment goes on. Closing the widget
+   * (× or Escape) rejects with TERMS_NOT_ACCEPTED on the intro and terms screens,
+   * PERMISSION_REFUSED while the camera permission is pending, PROCESSING_ERR afterwards.
+   */
   enroll(parameters?: EnrollParameters): Promise<UserInfo>;
   /** Alias of enroll(). */
   enrol(parameters?: EnrollParameters): Promise<UserInfo>;
@@ -119,7 +129,11 @@ declare class faceIO {
   /** Alias of enroll(). */
   record(parameters?: EnrollParameters): Promise<UserInfo>;
 
-  /** Authenticates (identifies) an enrolled user. Rejects with a numeric FioErrorCode. */
+  /**
+   * Authenticates (identifies) an enrolled user. Rejects with a numeric FioErrorCode. Closing the
+   * widget (× or Escape) rejects with PERMISSION_REFUSED while the camera permission is pending,
+   * PROCESSING_ERR afterwards.
+   */
   authenticate(parameters?: AuthenticateParameters): Promise<UserData>;
   /** Alias of authenticate(). */
   auth(parameters?: AuthenticateParameters): Promise<UserData>;
@@ -128,13 +142,19 @@ declare class faceIO {
   /** Alias of authenticate(). */
   identify(parameters?: AuthenticateParameters): Promise<UserData>;
 
-  /** Aborts the running operation (if any) and grants a new session: true when granted. */
+  /**
+   * Aborts the running operation (if any; its promise rejects with SESSION_EXPIRED) and grants a
+   * new session: true when granted, false where there is no DOM for a widget.
+   */
   restartSession(parameters?: object): boolean;
 
   /** All FACEIO error codes (name → number). */
   fetchAllErrorCodes(): FioErrorCodes;
 
+  /** The error code table; set on the global `faceIO` of the classic-script build (fio.iife.js). */
   static fioErrCode?: FioErrorCodes;
+  /** The library version; set on the global `faceIO` of the classic-script build. */
+  static VERSION?: string;
 }
 
 export default faceIO;

@@ -1,3 +1,3 @@
-// Package entry (ESM): `import faceIO from "@openfio/fiojs"`.
-export { default, VERSION, fioErrCode } from "./faceio.js";
+// Package entry (ESM): `import faceIO from "@openfio/fiojs"` (also `import { faceIO }`).
+export { default, default as faceIO, VERSION, fioErrCode } from "./faceio.js";
 export { ERROR_CODES, sameAsCore } from "./errors.js";

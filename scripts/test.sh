@@ -3,7 +3,7 @@
 # fixtures, then lints and tests. Each step is a script of its own under scripts/ci/.
 set -euo pipefail
 dir="$(cd "$(dirname "$0")" && pwd)/ci"
-for s in setup tools fixtures models lint rust-tests edge-tests browser-tests; do
+for s in setup tools fixtures models lint rust-tests edge-tests browser-tests package-tests; do
   bash "$dir/$s.sh"
 done
 echo

