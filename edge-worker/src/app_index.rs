@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use fio_core::challenge::CHALLENGE_TTL_MS;
 use fio_core::decision::{check_enrollment, EnrollPolicy, LIVENESS_THRESHOLD};
+use fio_core::liveness::{self, Thresholds, Verdict};
 use fio_core::pin::{pin_uniqueness_tag, PinAttempts, PinVerdict, PIN_SALT_LEN};
 use fio_core::protocol::{parse_request, validate_payload, LivenessMode};
 use fio_core::{
@@ -240,7 +241,22 @@ fn check_liveness(
     {
         return Err(FioError::PadAttack.into());
     }
-    Ok(())
+    // The widget's own verdict is not trusted: re-run the shared decision on its cues. Without
+    // edge re-verification these cues are still client claims (see README: tampered client).
+    let Some(report) = &ev.report else {
+        return Err(FioError::PadAttack.into());
+    };
+    // Follow-up challenges (PIN prompt, PIN-uniqueness retry) carry no actions and are only
+    // issued after the original ceremony's evidence passed, which the widget resends.
+    let expected = if challenge.actions.is_empty() {
+        &report.actions
+    } else {
+        &challenge.actions
+    };
+    match liveness::decide(mode, report, expected, &Thresholds::DEFAULT) {
+        Verdict::Live => Ok(()),
+        _ => Err(FioError::PadAttack.into()),
+    }
 }
 
 impl AppIndex {

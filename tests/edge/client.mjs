@@ -118,12 +118,34 @@ export function assertNoBiometricLeak(body, templates = []) {
   walk(body, "$");
 }
 
-/** Default liveness evidence that passes any mode (no active actions). */
-export const LIVE = Object.freeze({ score: 0.97, passed: true, actions: [] });
+/** The widget's liveness summary (fio_core::liveness::LivenessReport) of a live session. */
+export function liveReport(actions = []) {
+  return {
+    frames: 24,
+    durationMs: 5200,
+    passive: 0.93,
+    blinks: 2,
+    yawSpreadDeg: 21.5,
+    pitchSpreadDeg: 9.1,
+    minSimilarity: 0.82,
+    actions: [...actions],
+  };
+}
+
+/** Live evidence for a ceremony that prompted `actions` (active mode). */
+export function liveFor(actions = []) {
+  return { score: 0.97, passed: true, actions: [...actions], report: liveReport(actions) };
+}
+
+/** Default liveness evidence that passes passive mode (no active actions). */
+export const LIVE = Object.freeze(liveFor([]));
 export const SPOOF = Object.freeze({ score: 0.08, passed: false, actions: [] });
 
-/** Options that keep quotas out of the way of functional specs. */
-export const RELAXED = Object.freeze({ quotaPerMinute: 100000, ipQuotaPerMinute: 100000 });
+/**
+ * Options that keep quotas out of the way of functional specs. New apps default to active
+ * liveness; specs about other features use passive mode so evidence need not echo prompts.
+ */
+export const RELAXED = Object.freeze({ quotaPerMinute: 100000, ipQuotaPerMinute: 100000, livenessMode: "passive" });
 
 export class Edge {
   constructor({ url, adminToken }) {

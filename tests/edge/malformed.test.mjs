@@ -109,6 +109,11 @@ const WIDGET_CASES = [
   ["enroll: liveness passed string", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.passed", "yes") }), 400],
   ["enroll: liveness unknown action", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.actions", ["dance"]) }), 400],
   ["enroll: liveness unknown field", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.frames", 3) }), 400],
+  ["enroll: liveness report passive above 1", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.passive", 1.5) }), 400],
+  ["enroll: liveness report unknown field", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.live", true) }), 400],
+  ["enroll: liveness report frames negative", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.frames", -1) }), 400],
+  ["enroll: liveness report failure unknown kind", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.failure", { kind: "sneeze" }) }), 400],
+  ["enroll: liveness report minSimilarity 3", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.minSimilarity", 3) }), 400],
   // --- enroll: details ---
   ["enroll: details missing", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "details", undefined) }), 400],
   ["enroll: age negative", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "details.age", -1) }), 400],

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { useEdge } from "./harness.mjs";
 import { faces } from "./templates.mjs";
-import { Edge, LIVE, SPOOF, assertError, assertOk, randomIp, request, show, sleep } from "./client.mjs";
+import { Edge, LIVE, SPOOF, assertError, assertOk, liveFor, randomIp, request, show, sleep } from "./client.mjs";
 
 const F = faces();
 const edge = new Edge(await useEdge());
@@ -63,12 +63,46 @@ describe("policy", () => {
     const s2 = assertOk(await app.session("enroll"));
     const res = await app.enroll(F.obama.slice(0, 2), {
       challengeId: s2.challengeId,
-      liveness: { score: 0.97, passed: true, actions: s2.policy.actions },
+      liveness: liveFor(s2.policy.actions),
     });
     assertOk(res, "enroll with the prompted actions");
     const a = assertOk(await app.session("authenticate"));
     assert.ok(a.policy.actions.length > 0);
-    assertOk(await app.authenticate(F.obama[3], { challengeId: a.challengeId, liveness: { score: 0.97, passed: true, actions: a.policy.actions } }));
+    assertOk(await app.authenticate(F.obama[3], { challengeId: a.challengeId, liveness: liveFor(a.policy.actions) }));
+  });
+
+  test("new apps default to active liveness with prompts", async () => {
+    const res = await edge.admin("POST", "/admin/apps", { name: "defaults", options: {} });
+    const body = assertOk(res, "create without options");
+    assert.equal(body.options.livenessMode, "active");
+  });
+
+  test("the edge re-decides on the widget's liveness report", async () => {
+    const passive = await edge.createApp({ livenessMode: "passive" });
+    const noBlink = { ...LIVE, report: { ...LIVE.report, blinks: 0 } };
+    assertError(await passive.enroll(F.obama.slice(0, 2), { liveness: noBlink }), "PAD_ATTACK");
+    const { report: _omit, ...noReport } = LIVE;
+    assertError(await passive.enroll(F.obama.slice(0, 2), { liveness: noReport }), "PAD_ATTACK");
+    const lowPassive = { ...LIVE, report: { ...LIVE.report, passive: 0.2 } };
+    assertError(await passive.enroll(F.obama.slice(0, 2), { liveness: lowPassive }), "PAD_ATTACK");
+    const swapped = { ...LIVE, report: { ...LIVE.report, minSimilarity: 0.1 } };
+    assertError(await passive.enroll(F.obama.slice(0, 2), { liveness: swapped }), "PAD_ATTACK");
+    const few = { ...LIVE, report: { ...LIVE.report, frames: 2 } };
+    assertError(await passive.enroll(F.obama.slice(0, 2), { liveness: few }), "PAD_ATTACK");
+    assert.equal((await passive.listAll()).length, 0);
+
+    const active = await edge.createApp({ livenessMode: "active" });
+    const s = assertOk(await active.session("enroll"));
+    const wrong = liveFor(s.policy.actions);
+    wrong.report.failure = { kind: "wrongAction", expected: s.policy.actions[0], seen: "lookUp" };
+    assertError(await active.enroll(F.obama.slice(0, 2), { challengeId: s.challengeId, liveness: wrong }), "PAD_ATTACK");
+    const s2 = assertOk(await active.session("enroll"));
+    const reordered = liveFor(s2.policy.actions);
+    reordered.report.actions = [...s2.policy.actions].reverse();
+    assertError(await active.enroll(F.obama.slice(0, 2), { challengeId: s2.challengeId, liveness: reordered }), "PAD_ATTACK");
+    assert.equal((await active.listAll()).length, 0);
+    const s3 = assertOk(await active.session("enroll"));
+    assertOk(await active.enroll(F.obama.slice(0, 2), { challengeId: s3.challengeId, liveness: liveFor(s3.policy.actions) }), "active enroll");
   });
 
   test("UNAUTHORIZED for an unknown app", async () => {

@@ -12,10 +12,12 @@
 
 mod action;
 mod cues;
+mod session;
 mod temporal;
 mod verdict;
 
 pub use action::{ActionTracker, Progress, StepFailure};
 pub use cues::{FrameCues, PoseBaseline};
+pub use session::{Outcome, Session, Step, BASELINE_FRAMES};
 pub use temporal::TemporalStats;
 pub use verdict::{decide, LivenessReport, Thresholds, Verdict};

@@ -1,6 +1,5 @@
 //! Cues gathered over the whole ceremony: blinks, head motion, passive scores, identity.
 
-
 use super::cues::{quantile, FrameCues};
 use super::verdict::Thresholds;
 
