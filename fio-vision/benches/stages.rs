@@ -48,8 +48,8 @@ fn main() {
         frame.height()
     );
     println!(
-        "{:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>8}",
-        "detector", "decode", "detect", "align", "embed", "liveness", "age/gender", "total"
+        "{:<10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10} {:>8}",
+        "detector", "decode", "detect", "mesh", "align", "embed", "liveness", "age/gender", "total"
     );
     let mut json_rows = Vec::new();
     for size in [WEBCAM_DETECTOR_SIZE, PHOTO_DETECTOR_SIZE] {
@@ -64,13 +64,14 @@ fn main() {
         let row = [
             median(decode.clone()),
             m(|t| t.detect),
+            m(|t| t.mesh),
             m(|t| t.align),
             m(|t| t.embed),
             m(|t| t.liveness),
             m(|t| t.attributes),
         ];
         println!(
-            "{:<10} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>10.2} {:>8.2}",
+            "{:<10} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>10.2} {:>8.2}",
             format!("{size}x{size}"),
             row[0],
             row[1],
@@ -78,9 +79,10 @@ fn main() {
             row[3],
             row[4],
             row[5],
+            row[6],
             row.iter().sum::<f64>()
         );
-        json_rows.push(serde_json::json!({"detector_size": size, "decode": row[0], "detect": row[1], "align": row[2], "embed": row[3], "liveness": row[4], "attributes": row[5]}));
+        json_rows.push(serde_json::json!({"detector_size": size, "decode": row[0], "detect": row[1], "mesh": row[2], "align": row[3], "embed": row[4], "liveness": row[5], "attributes": row[6]}));
     }
 
     // Each model alone on the reference input, for the side-by-side with onnxruntime.

@@ -22,6 +22,12 @@ fn five_point_mirror(p: &Pipeline, f: &Frame, d: &Detection) -> Vec<f32> {
     p.embedder().embed_mirror_averaged(&crop).unwrap()
 }
 
+fn mesh_five_point(p: &Pipeline, f: &Frame, d: &Detection) -> Vec<f32> {
+    let points = p.mesh(f, d).unwrap().five_points();
+    let crop = fio_vision::align::align_arcface(f, &points).unwrap();
+    p.embedder().embed(&crop).unwrap()
+}
+
 fn eyes_only(p: &Pipeline, f: &Frame, d: &Detection) -> Vec<f32> {
     let t = Similarity::fit(&d.landmarks[..2], &ARCFACE_TEMPLATE[..2]).unwrap();
     let crop = warp(f, &t.inverse().unwrap(), ALIGNED_SIZE);
@@ -50,9 +56,10 @@ fn main() {
         dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
         faces.push((id.to_string(), frame, dets.swap_remove(0)));
     }
-    let variants: [Variant; 4] = [
+    let variants: [Variant; 5] = [
         ("5-point ArcFace (shipped)", five_point),
         ("5-point ArcFace + mirror", five_point_mirror),
+        ("5 points from face mesh", mesh_five_point),
         ("2-point (eyes only)", eyes_only),
         ("box crop, eye-levelled", box_crop),
     ];

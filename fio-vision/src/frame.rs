@@ -66,6 +66,20 @@ impl Frame {
         let y0 = y.floor();
         let (fx, fy) = (x - x0, y - y0);
         let (xi, yi) = (x0 as isize, y0 as isize);
+        if xi >= 0 && yi >= 0 && (xi as usize) + 1 < self.width && (yi as usize) + 1 < self.height {
+            // Fast path, all four neighbours inside: same arithmetic as below, without the
+            // per-tap bounds checks (this is the inner loop of every crop and of detection).
+            let i = (yi as usize * self.width + xi as usize) * 3;
+            let below = i + self.width * 3;
+            let p = &self.rgb;
+            let mut out = [0.0f32; 3];
+            for (c, o) in out.iter_mut().enumerate() {
+                let top = p[i + c] as f32 * (1.0 - fx) + p[i + 3 + c] as f32 * fx;
+                let bottom = p[below + c] as f32 * (1.0 - fx) + p[below + 3 + c] as f32 * fx;
+                *o = top * (1.0 - fy) + bottom * fy;
+            }
+            return out;
+        }
         let inside = |xx: isize, yy: isize| {
             xx >= 0 && yy >= 0 && (xx as usize) < self.width && (yy as usize) < self.height
         };
@@ -85,11 +99,33 @@ impl Frame {
         out
     }
 
+    /// Bilinear sample where positions outside the frame take the nearest edge pixel (border
+    /// replicate), which is how MediaPipe's ImageToTensorCalculator pads crops on the CPU.
+    #[inline]
+    pub fn sample_replicate(&self, x: f32, y: f32) -> [f32; 3] {
+        self.sample(
+            x.clamp(0.0, (self.width - 1) as f32),
+            y.clamp(0.0, (self.height - 1) as f32),
+        )
+    }
+
     /// Area-averaged sample over a `scale`×`scale` footprint; plain bilinear aliases badly when a
     /// 1280-wide frame is shrunk to a 320-wide detector input.
     pub fn sample_area(&self, x: f32, y: f32, scale: f32) -> [f32; 3] {
+        Self::average_taps(x, y, scale, |x, y| self.sample(x, y))
+    }
+
+    /// [`Frame::sample_area`] with border replicate instead of black outside the frame.
+    pub fn sample_area_replicate(&self, x: f32, y: f32, scale: f32) -> [f32; 3] {
+        Self::average_taps(x, y, scale, |x, y| self.sample_replicate(x, y))
+    }
+
+    /// Averages `tap` over a grid covering a `scale`×`scale` footprint (a single tap when the
+    /// footprint is about one pixel).
+    #[inline]
+    fn average_taps(x: f32, y: f32, scale: f32, tap: impl Fn(f32, f32) -> [f32; 3]) -> [f32; 3] {
         if scale <= 1.5 {
-            return self.sample(x, y);
+            return tap(x, y);
         }
         let taps = (scale.round() as usize).clamp(2, 4);
         let step = scale / taps as f32;
@@ -97,7 +133,7 @@ impl Frame {
         let mut acc = [0.0f32; 3];
         for j in 0..taps {
             for i in 0..taps {
-                let s = self.sample(x + start + i as f32 * step, y + start + j as f32 * step);
+                let s = tap(x + start + i as f32 * step, y + start + j as f32 * step);
                 for c in 0..3 {
                     acc[c] += s[c];
                 }
@@ -179,6 +215,14 @@ mod tests {
         let s = f.sample(3.5, 4.25);
         assert!((s[0] - 3.5).abs() < 1e-5 && (s[1] - 4.25).abs() < 1e-5 && s[2] == 7.0);
         assert_eq!(f.sample(-5.0, 3.0), [0.0; 3]);
+    }
+
+    #[test]
+    fn replicate_sampling_repeats_the_edge() {
+        let f = gradient(10, 10);
+        assert_eq!(f.sample_replicate(-5.0, 3.0), f.sample(0.0, 3.0));
+        assert_eq!(f.sample_replicate(20.0, 20.0), f.sample(9.0, 9.0));
+        assert_eq!(f.sample_replicate(3.5, 4.25), f.sample(3.5, 4.25));
     }
 
     #[test]

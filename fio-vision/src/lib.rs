@@ -1,4 +1,5 @@
-//! OpenFIO's face pipeline on tract-onnx: detect → align → embed → liveness → age/gender.
+//! OpenFIO's face pipeline on tract-onnx: detect → face mesh → align → embed → liveness →
+//! age/gender.
 //!
 //! The same code runs natively (CLI, tests, benches) and in the browser as wasm; models arrive
 //! as bytes and are checked against the compiled-in manifest before use.
@@ -11,13 +12,17 @@ pub mod embed;
 mod error;
 pub mod frame;
 pub mod liveness;
+pub mod liveness_cues;
 pub mod manifest;
+pub mod mesh;
 pub mod models;
 pub mod onnx;
 pub mod pipeline;
 pub mod quality;
+pub mod y4m;
 
 pub use error::Error;
 pub use frame::Frame;
+pub use mesh::{Mesh, MeshCues};
 pub use models::ModelFiles;
 pub use pipeline::{FaceAnalysis, Pipeline, StageTimes};

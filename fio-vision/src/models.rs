@@ -3,8 +3,9 @@
 use crate::Error;
 
 /// Manifest names of every model the pipeline loads.
-pub const PIPELINE_MODELS: [&str; 5] = [
+pub const PIPELINE_MODELS: [&str; 6] = [
     crate::detect::DETECTOR_MODEL,
+    crate::mesh::MESH_MODEL,
     crate::embed::EMBEDDER_MODEL,
     crate::liveness::ANTISPOOF_MODEL,
     crate::liveness::LIVENESS_MODEL,

@@ -1,4 +1,4 @@
-//! detect → align → embed → liveness → age/gender, per frame.
+//! detect → face mesh → align → embed → liveness → age/gender, per frame.
 
 use serde::Serialize;
 
@@ -10,6 +10,7 @@ use crate::frame::Frame;
 use crate::liveness::{
     LivenessModels, LivenessScores, ANTISPOOF_SIZE, LIVENESS_CROP_EXPAND, LIVENESS_SIZE,
 };
+use crate::mesh::{FaceMesh, Mesh, MeshCues, MESH_MODEL};
 use crate::models::ModelFiles;
 use crate::quality::{head_pose, sharpness_and_brightness, Quality};
 use crate::{attributes, liveness, Error};
@@ -39,6 +40,12 @@ pub struct FaceAnalysis {
     pub attributes: Attributes,
     /// Quality signals for guidance.
     pub quality: Quality,
+    /// Face-mesh cues: eye aspect ratios, head pose, mouth opening, face width.
+    pub mesh: MeshCues,
+    /// The 468 mesh points (frame pixels; see [`Mesh::points`]), for callers that need more than
+    /// the cues.
+    #[serde(skip)]
+    pub mesh_points: Vec<[f32; 3]>,
 }
 
 /// Milliseconds spent per stage for one frame.
@@ -46,6 +53,8 @@ pub struct FaceAnalysis {
 pub struct StageTimes {
     /// Detection (including preprocessing and NMS).
     pub detect: f64,
+    /// Face mesh (crop, inference, cues).
+    pub mesh: f64,
     /// Alignment and crops.
     pub align: f64,
     /// Embedding (two inferences: crop and mirror).
@@ -59,6 +68,7 @@ pub struct StageTimes {
 /// All models, loaded and verified.
 pub struct Pipeline {
     detector: Detector,
+    mesh: FaceMesh,
     embedder: Embedder,
     liveness: LivenessModels,
     attributes: FaceRes,
@@ -70,6 +80,7 @@ impl Pipeline {
     pub fn load(files: &ModelFiles, detector_size: usize) -> Result<Self, Error> {
         Ok(Pipeline {
             detector: Detector::load(files.get(DETECTOR_MODEL)?, detector_size)?,
+            mesh: FaceMesh::load(files.get(MESH_MODEL)?)?,
             embedder: Embedder::load(files.get(EMBEDDER_MODEL)?)?,
             liveness: LivenessModels::load(
                 files.get(liveness::ANTISPOOF_MODEL)?,
@@ -97,6 +108,12 @@ impl Pipeline {
     /// Detection only: every face, strongest first.
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Detection>, Error> {
         self.detector.detect(frame)
+    }
+
+    /// The face mesh of one detected face: the cheap per-frame step after detection for live
+    /// view (blinks, head turns); [`MeshCues::measure`] turns it into cues.
+    pub fn mesh(&self, frame: &Frame, detection: &Detection) -> Result<Mesh, Error> {
+        self.mesh.run(frame, detection)
     }
 
     /// Full analysis of every face in the frame (at most `max_faces`, largest first).
@@ -134,6 +151,11 @@ impl Pipeline {
         times: &mut StageTimes,
         now: &dyn Fn() -> f64,
     ) -> Result<FaceAnalysis, Error> {
+        let t = now();
+        let mesh = self.mesh.run(frame, &d)?;
+        let mesh_cues = MeshCues::measure(&mesh, frame);
+        times.mesh += now() - t;
+
         let t = now();
         let aligned = align_arcface(frame, &d.landmarks).ok_or_else(|| Error::Inference {
             name: DETECTOR_MODEL.into(),
@@ -195,6 +217,8 @@ impl Pipeline {
             liveness,
             attributes,
             quality,
+            mesh: mesh_cues,
+            mesh_points: mesh.points,
         })
     }
 }

@@ -70,6 +70,11 @@ fn mobilefacenet_matches_onnxruntime() {
 }
 
 #[test]
+fn face_landmark_matches_onnxruntime() {
+    check("face_landmark");
+}
+
+#[test]
 fn antispoof_matches_onnxruntime() {
     check("antispoof");
 }
