@@ -1,0 +1,126 @@
+// In-page side of benches/browser/bench.mjs (bundled by scripts/bench-browser.sh with esbuild;
+// the library's own js/engine.js is bundled in, so frames go through the same Web Worker
+// (js/engine-worker.js), postMessage protocol and ImageBitmap transfer as in a ceremony).
+// Driven from Node through window.bench; every timing is taken in the page or the worker.
+import { Engine } from "../../../js/engine.js";
+
+const frames = [];
+const engines = {};
+let human = null;
+
+async function loadFrames(list) {
+  frames.length = 0;
+  for (const f of list) {
+    const buf = await (await fetch(`/frames/${f.file}`)).arrayBuffer();
+    if (buf.byteLength !== f.width * f.height * 4) throw new Error(`${f.file}: ${buf.byteLength} bytes`);
+    frames.push(new ImageData(new Uint8ClampedArray(buf), f.width, f.height));
+  }
+  return frames.length;
+}
+
+async function initFio(name, wasmBase) {
+  const t0 = performance.now();
+  const e = new Engine({
+    workerUrl: new URL("/fiojs/engine-worker.js", location.href).href,
+    wasmBase: new URL(wasmBase, location.href).href,
+    modelsBase: new URL("/models/", location.href).href,
+    detectorSize: 320, // what faceIO passes (js/faceio.js)
+  });
+  await e.ready();
+  engines[name] = e;
+  return { loadMs: performance.now() - t0 };
+}
+
+/** One frame through the library's worker, as the ceremony sends it (a transferred ImageBitmap). */
+async function fio(name, i, full) {
+  const bitmap = await createImageBitmap(frames[i]);
+  const t0 = performance.now();
+  const { analysis } = await engines[name].analyze(bitmap, full);
+  const roundTrip = performance.now() - t0;
+  return {
+    ms: analysis.workerMs, // engine.analyze() inside the worker (wasm call + result conversion)
+    roundTrip, // main thread: postMessage → drawImage/getImageData in the worker → analyze → reply
+    timings: analysis.timings,
+    faces: analysis.faces.length,
+    main: !!analysis.main,
+  };
+}
+
+function stopFio(name) {
+  const e = engines[name];
+  if (e && e.worker) e.worker.terminate();
+  delete engines[name];
+}
+
+function humanConfig(full) {
+  const off = { skipFrames: 0, skipTime: 0 };
+  return {
+    face: {
+      enabled: true,
+      detector: { rotation: false, maxDetected: 1, return: false, ...off },
+      mesh: { enabled: full },
+      attention: { enabled: false },
+      iris: { enabled: false },
+      emotion: { enabled: false },
+      description: { enabled: full, ...off }, // faceres: embedding + age + gender
+      antispoof: { enabled: full, ...off },
+      liveness: { enabled: full, ...off },
+    },
+  };
+}
+
+async function initHuman({ backend, wasmPath, modelBasePath }) {
+  const t0 = performance.now();
+  const url = "/human/human.esm.js"; // served from node_modules by bench.mjs, not bundled
+  const { default: Human } = await import(url);
+  const full = humanConfig(true);
+  human = new Human({
+    backend,
+    wasmPath,
+    wasmPlatformFetch: false,
+    modelBasePath,
+    cacheModels: false,
+    cacheSensitivity: 0, // never reuse the previous frame's results
+    warmup: "none",
+    debug: false,
+    filter: { enabled: false },
+    gesture: { enabled: false },
+    body: { enabled: false },
+    hand: { enabled: false },
+    object: { enabled: false },
+    segmentation: { enabled: false },
+    ...full,
+  });
+  await human.load();
+  await human.tf.ready();
+  const env = human.env;
+  return {
+    loadMs: performance.now() - t0,
+    version: human.version,
+    tfjs: human.tf.version_core,
+    backend: human.tf.getBackend(),
+    wasm: env.wasm ? { simd: env.wasm.simd, multithread: env.wasm.multithread } : null,
+    webgl: env.webgl ? { supported: env.webgl.supported, backend: env.webgl.backend } : null,
+    crossOriginIsolated: self.crossOriginIsolated,
+    models: Object.entries(human.models.models || {}).filter(([, m]) => m).map(([k]) => k),
+  };
+}
+
+async function humanDetect(i, full) {
+  const t0 = performance.now();
+  const r = await human.detect(frames[i], humanConfig(full));
+  const ms = performance.now() - t0;
+  const f = r.face[0];
+  return {
+    ms,
+    faces: r.face.length,
+    main: !!(f && f.embedding && f.embedding.length),
+    real: f ? f.real : undefined,
+    live: f ? f.live : undefined,
+    age: f ? f.age : undefined,
+    perf: r.performance,
+  };
+}
+
+window.bench = { loadFrames, initFio, fio, stopFio, initHuman, humanDetect };
+document.getElementById("status").textContent = "ready";
