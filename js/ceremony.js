@@ -3,11 +3,17 @@
 // enroll:       intro (enrollIntroTimeout, skippable) → terms unless userConsent (termsTimeout
 //               minutes) → camera permission (permissionTimeout) → live view with guidance
 //               (analyze(full=false) every 2nd video frame) → ≥3 good frames over ~2 s
-//               (analyze(full=true)) → [active liveness prompts] → checkEnrollment → liveness
-//               evidence → PIN choose + confirm → POST enroll (UNIQUE_PIN_REQUIRED: another PIN,
-//               resent under retry.challengeId) → success.
-// authenticate: permission → live view → 2 good frames → POST authenticate → PIN pad when the
-//               edge answers pinRequired (wrongPin: retry; WRONG_PIN_CODE from the edge: reject).
+//               (analyze(full=true)) [passive mode: and a blink] → checkEnrollment → [active
+//               mode: the challenge's prompts] → liveness outcome → PIN choose + confirm → POST
+//               enroll (UNIQUE_PIN_REQUIRED: another PIN, resent under retry.challengeId).
+// authenticate: permission → live view → 2 good frames [+ blink / prompts] → liveness outcome →
+//               POST authenticate → PIN pad when the edge answers pinRequired (wrongPin: retry;
+//               WRONG_PIN_CODE from the edge: reject).
+//
+// Liveness (fio_core::liveness, in the engine's Web Worker): every analysed frame's face-mesh
+// cues feed one session; the widget only shows prompts and maps the outcome to a FACEIO code
+// (PAD_ATTACK, TIMEOUT, NO_FACES_DETECTED, MANY_FACES). The report goes to the edge, which
+// re-runs the same decision on it.
 //
 // Closing the widget (× or Escape) rejects with: TERMS_NOT_ACCEPTED on the intro and terms
 // screens, PERMISSION_REFUSED on the permission screen, PROCESSING_ERR anywhere else (FACEIO has
@@ -25,13 +31,13 @@ const AUTH_SAMPLES = 2;
 const AUTH_SPAN_MS = 300;
 const SAMPLE_GAP_MS = 350;
 const MANY_FACES_MS = 3000; // live view showing several faces this long → MANY_FACES
-const LIVENESS_PASS = 0.5;
-// Temporal cue: a perfectly still feed (photo, replayed still) moves neither landmarks nor pixels.
-const LANDMARK_MOTION_MIN = 0.0015; // mean landmark displacement / face width
-const CROP_MOTION_MIN = 0.5; // mean |Δ| of the mean-removed 16×16 grey face crop, grey levels
+// Passive mode waits this long (from the first good frame) for a blink; fio-cli's liveness bench
+// (fio_cli::liveness_eval::BLINK_WAIT_MS) measures BPCER with the same value.
+const BLINK_WAIT_MS = 8000;
+// During prompts, one frame in this many is fully analysed (template → identity continuity).
+const PROMPT_FULL_EVERY = 5;
 const RESULT_SCREEN_MS = 1200;
 const SESSION_REFRESH_MS = 60_000;
-const ACTION_TIMEOUT_MS = 8000;
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,54 +46,6 @@ function median(xs) {
   if (!a.length) return NaN;
   const m = a.length >> 1;
   return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
-}
-
-function flatPoints(landmarks) {
-  if (!landmarks) return [];
-  const flat = Array.isArray(landmarks[0]) ? landmarks.flat() : Array.from(landmarks);
-  const pts = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) pts.push([Number(flat[i]), Number(flat[i + 1])]);
-  return pts;
-}
-
-/** Landmark and crop motion across consecutive samples (see the constants above). */
-export function motionEvidence(samples) {
-  let lm = 0;
-  let crop = 0;
-  let n = 0;
-  for (let i = 1; i < samples.length; i++) {
-    const a = samples[i - 1];
-    const b = samples[i];
-    const pa = flatPoints(a.landmarks);
-    const pb = flatPoints(b.landmarks);
-    const w = Math.max(1, (a.bbox && a.bbox[2]) || 1);
-    let d = 0;
-    const k = Math.min(pa.length, pb.length);
-    for (let j = 0; j < k; j++) d += Math.hypot(pa[j][0] - pb[j][0], pa[j][1] - pb[j][1]);
-    if (k) lm += d / k / w;
-    if (a.crop && b.crop && a.crop.length === b.crop.length) {
-      const ma = a.crop.reduce((s, v) => s + v, 0) / a.crop.length;
-      const mb = b.crop.reduce((s, v) => s + v, 0) / b.crop.length;
-      let c = 0;
-      for (let j = 0; j < a.crop.length; j++) c += Math.abs(a.crop[j] - ma - (b.crop[j] - mb));
-      crop += c / a.crop.length;
-    }
-    n++;
-  }
-  return n ? { landmarks: lm / n, crop: crop / n } : { landmarks: 0, crop: 0 };
-}
-
-/** {score, passed, actions} sent to the edge. */
-export function livenessEvidence(samples, actions = []) {
-  const scores = samples.map((s) => {
-    const l = s.main && s.main.liveness;
-    return l ? (typeof l.liveness === "number" ? l.liveness : l.antispoof) : NaN;
-  }).filter(Number.isFinite);
-  const passive = scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : 0;
-  const motion = motionEvidence(samples);
-  const moving = motion.landmarks > LANDMARK_MOTION_MIN || motion.crop > CROP_MOTION_MIN;
-  const score = Math.max(0, Math.min(1, passive));
-  return { evidence: { score, passed: score >= LIVENESS_PASS && moving, actions }, passive, motion, moving };
 }
 
 function waitEvent(target, name) {
@@ -339,20 +297,27 @@ export class Ceremony {
     let lastFace = start;
     let manySince = null;
     let lastSampleAt = 0;
-    let frameNo = 0;
     let lastGuidance = "noFace";
     const hardCap = Math.max(this.p.idleMs * 2, 60_000);
+    const mode = this.policy.livenessMode || "active";
+    await this.guard(this.engine.livenessBegin(mode, this.policy.actions || []));
+    let blinks = 0;
+    let ready = false; // enough frames with one face for the liveness decision
     for (;;) {
       if (this.aborted) await this.abortPromise;
       const now = Date.now();
       if (this.p.idleMs > 0 && now - lastFace > this.p.idleMs) throw new FioError(E.NO_FACES_DETECTED, "no face within idleTimeout");
       if (this.p.idleMs > 0 && now - start > hardCap) throw new FioError(E.NO_FACES_DETECTED, "no usable face");
       await this.guard(this.nextFrame());
-      if (frameNo++ % 2) continue; // every 2nd frame
-      const full = lastGuidance === "ok" && now - lastSampleAt >= SAMPLE_GAP_MS;
+      // Every frame the engine can keep up with (no skipping): blinks last 100–300 ms.
+      const sampled = samples.length >= needed && samples[samples.length - 1].t - samples[0].t >= spanMs;
+      // Once the templates are in, only the fast path runs: a full analysis takes several video
+      // frames, and a blink next to such a gap cannot be seen.
+      const full = !sampled && lastGuidance === "ok" && now - lastSampleAt >= SAMPLE_GAP_MS;
+      const grabbedAt = performance.now();
       const frame = await this.grab();
       if (!frame) continue;
-      const { analysis, crop } = await this.guard(this.engine.analyze(frame, full));
+      const { analysis } = await this.guard(this.engine.analyze(frame, full, grabbedAt));
       if (this.debug) this.debug.lastAnalysis = analysis;
       const faces = analysis.faces || [];
       const t = Date.now();
@@ -365,52 +330,61 @@ export class Ceremony {
         manySince = null;
       }
       lastGuidance = analysis.guidance;
+      if (analysis.liveness) ({ blinks, ready } = analysis.liveness);
       if (full && analysis.main && analysis.guidance === "ok" && faces.length === 1) {
-        samples.push({ main: analysis.main, crop, landmarks: faces[0].landmarks, bbox: faces[0].bbox, t });
+        samples.push({ main: analysis.main, t });
         lastSampleAt = t;
       }
       const shown = samples.length && analysis.guidance === "ok" ? this.s.capturing : this.s.guidance[analysis.guidance] || this.s.guidance.noFace;
       this.widget.setGuidance(shown, analysis.guidance);
       this.widget.setProgress(samples.length / needed);
-      if (samples.length >= needed && samples[samples.length - 1].t - samples[0].t >= spanMs) break;
+      const enough = samples.length >= needed && samples[samples.length - 1].t - samples[0].t >= spanMs;
+      // Passive mode has no prompts: a blink is what a flat picture cannot show.
+      const blinkOk = mode !== "passive" || blinks > 0 || (samples.length && t - samples[0].t >= BLINK_WAIT_MS);
+      if (enough && blinkOk && (ready || mode === "off")) break;
     }
     this.widget.setProgress(1);
     return samples;
   }
 
-  /** Active liveness (livenessMode "active"): prompt each challenge action and watch for it. */
-  async activeActions(samples) {
-    const wanted = (this.policy.livenessMode === "active" && this.policy.actions) || [];
-    const seen = [];
-    if (!wanted.length) return { seen, extra: [] };
-    const base = samples[samples.length - 1].main.quality || {};
-    const extra = [];
-    for (const action of wanted) {
-      this.state(`action:${action}`);
-      this.widget.setGuidance(this.s.actions[action] || action, "action");
-      const t0 = Date.now();
-      let ok = false;
-      while (!ok && Date.now() - t0 < ACTION_TIMEOUT_MS) {
-        await this.guard(this.nextFrame());
-        const frame = await this.grab();
-        if (!frame) continue;
-        const { analysis, crop } = await this.guard(this.engine.analyze(frame, true));
-        const m = analysis.main;
-        if (!m || (analysis.faces || []).length !== 1) continue;
-        const q = m.quality || {};
-        const dyaw = (q.yawDeg ?? 0) - (base.yawDeg ?? 0);
-        const dpitch = (q.pitchDeg ?? 0) - (base.pitchDeg ?? 0);
-        // The yaw sign convention of the mirrored preview is not fixed: accept a clear turn.
-        if (action === "turnLeft" || action === "turnRight") ok = Math.abs(dyaw) > 12;
-        else if (action === "lookUp") ok = Math.abs(dpitch) > 10;
-        else if (action === "comeCloser") ok = (q.faceFraction ?? 0) > (base.faceFraction ?? 1) * 1.25;
-        else if (action === "blink") ok = Date.now() - t0 > 1500; // no eye-openness signal yet
-        extra.push({ main: m, crop, landmarks: analysis.faces[0].landmarks, bbox: analysis.faces[0].bbox, t: Date.now() });
+  /** Active mode: prompts the challenge's actions one by one until the session passes or fails. */
+  async activeActions() {
+    if (this.policy.livenessMode !== "active" || !(this.policy.actions || []).length) return;
+    let progress = await this.guard(this.engine.livenessChallenge());
+    if (!progress) throw new FioError(E.PAD_ATTACK, "no resting pose before the prompts");
+    let shown = null;
+    let frameNo = 0;
+    while (progress && progress.state === "prompt") {
+      const key = `${progress.step}:${progress.action}`;
+      if (key !== shown) {
+        shown = key;
+        this.state(`action:${progress.action}`, { actionStep: progress.step });
+        this.widget.setGuidance(this.s.actions[progress.action] || progress.action, "action");
+        if (typeof this.widget.setAction === "function") this.widget.setAction(progress.action);
       }
-      if (ok) seen.push(action);
-      else break;
+      await this.guard(this.nextFrame());
+      const frame = await this.grab();
+      if (!frame) continue;
+      const { analysis } = await this.guard(this.engine.analyze(frame, frameNo++ % PROMPT_FULL_EVERY === 0, performance.now()));
+      if (this.debug) this.debug.lastAnalysis = analysis;
+      if (analysis.liveness && analysis.liveness.progress) progress = analysis.liveness.progress;
     }
-    return { seen, extra };
+    if (typeof this.widget.setAction === "function") this.widget.setAction(null);
+  }
+
+  /** The session's outcome as edge evidence, or the FACEIO rejection it implies. */
+  async livenessResult() {
+    await this.activeActions();
+    const out = await this.guard(this.engine.livenessOutcome());
+    if (this.debug) this.debug.liveness = out;
+    if (out.error) {
+      const code = E[out.error] ?? E.PAD_ATTACK;
+      const v = out.verdict || {};
+      throw new FioError(code, `liveness: ${v.verdict}${v.reason ? ` (${v.reason})` : ""}`);
+    }
+    const r = out.report;
+    const score = Math.max(0, Math.min(1, typeof r.passive === "number" ? r.passive : 1));
+    return { score, passed: true, actions: r.actions, report: r };
   }
 
   checkPin(pin, confirm) {
@@ -430,15 +404,14 @@ export class Ceremony {
     this.widget.setGuidance(this.s.processing, "processing");
     const templates = samples.map((x) => x.main.template).slice(0, 8);
     await this.guard(this.engine.checkEnrollment(templates)); // → FACE_MISMATCH
-    const { seen } = await this.activeActions(samples);
-    const live = livenessEvidence(samples, seen);
+    const liveness = await this.livenessResult();
     const genders = samples.map((x) => x.main.gender).filter(Boolean);
     const male = genders.filter((g) => String(g).toLowerCase().startsWith("m")).length;
     const details = {
       age: Math.max(0, Math.min(150, median(samples.map((x) => x.main.age)) || 0)),
       gender: male * 2 >= genders.length && genders.length ? "male" : "female",
     };
-    if (this.debug) Object.assign(this.debug, { liveness: live, details, samples: samples.length });
+    if (this.debug) Object.assign(this.debug, { details, samples: samples.length });
     this.state("pin");
     let challengeId = this.session.challengeId;
     let notice;
@@ -456,7 +429,7 @@ export class Ceremony {
         const res = await this.guard(this.client.enroll({
           challengeId,
           templates,
-          liveness: live.evidence,
+          liveness,
           details,
           payload: this.p.payload,
           pin,
@@ -485,11 +458,10 @@ export class Ceremony {
     } catch (e) {
       if (this.aborted) throw e;
     }
-    const { seen } = await this.activeActions(samples);
-    const live = livenessEvidence(samples, seen);
-    if (this.debug) Object.assign(this.debug, { liveness: live, samples: samples.length });
+    const liveness = await this.livenessResult();
+    if (this.debug) Object.assign(this.debug, { samples: samples.length });
     this.state("submitting");
-    let res = await this.guard(this.client.authenticate({ challengeId: this.session.challengeId, template, liveness: live.evidence }, this.edgeOpts()));
+    let res = await this.guard(this.client.authenticate({ challengeId: this.session.challengeId, template, liveness }, this.edgeOpts()));
     while (res && res.pinRequired) {
       this.state("pin");
       let notice = res.wrongPin ? format(this.s.wrongPin, { n: res.attemptsRemaining }) : undefined;
@@ -502,7 +474,7 @@ export class Ceremony {
       }
       this.widget.setPinBusy(true);
       this.state("submitting");
-      res = await this.guard(this.client.authenticate({ challengeId: res.challengeId, template, liveness: live.evidence, pin }, this.edgeOpts()));
+      res = await this.guard(this.client.authenticate({ challengeId: res.challengeId, template, liveness, pin }, this.edgeOpts()));
     }
     if (!res || typeof res.facialId !== "string") throw new FioError(E.PROCESSING_ERR, "malformed authenticate reply");
     await this.finish(this.s.successAuth);

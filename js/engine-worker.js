@@ -7,8 +7,12 @@
 //
 // Protocol (all messages carry the request `id`):
 //   → {type:"init", id, wasmBase, modelsBase, detectorSize}   ← {type:"ready", id, manifest, errorCodes}
-//   → {type:"analyze", id, frame, full}                        ← {type:"result", id, analysis, crop}
+//   → {type:"analyze", id, frame, full, t}                     ← {type:"result", id, analysis}
 //   → {type:"checkEnrollment", id, templates}                  ← {type:"result", id, template}
+//   → {type:"livenessBegin", id, mode, actions}                ← {type:"result", id}
+//       from then on every analyze result also carries `liveness: {blinks, progress}`
+//   → {type:"livenessChallenge", id}                           ← {type:"result", id, progress}
+//   → {type:"livenessOutcome", id}                             ← {type:"result", id, outcome}
 //   ← {type:"progress", loaded, total}   ← {type:"error", id, code, message}
 
 const PROCESSING_ERR = 9;
@@ -17,6 +21,7 @@ const CACHE_NAME = "openfio-models-v1";
 
 let wasm = null;
 let engine = null;
+let liveness = null; // the ceremony's LivenessSession
 let canvas = null;
 let ctx2d = null;
 
@@ -122,23 +127,6 @@ function pixels(frame) {
   return { rgba: new Uint8Array(img.data.buffer), width, height };
 }
 
-/** 16×16 grey thumbnail of the main face box (for the ceremony's temporal liveness cue). */
-function faceCrop(rgba, width, height, bbox) {
-  if (!bbox) return null;
-  const [bx, by, bw, bh] = bbox;
-  const N = 16;
-  const out = new Float32Array(N * N);
-  for (let j = 0; j < N; j++) {
-    for (let i = 0; i < N; i++) {
-      const x = Math.min(width - 1, Math.max(0, Math.round(bx + ((i + 0.5) * bw) / N)));
-      const y = Math.min(height - 1, Math.max(0, Math.round(by + ((j + 0.5) * bh) / N)));
-      const o = (y * width + x) * 4;
-      out[j * N + i] = 0.299 * rgba[o] + 0.587 * rgba[o + 1] + 0.114 * rgba[o + 2];
-    }
-  }
-  return out;
-}
-
 function plain(v) {
   // serde-wasm-bindgen may hand back Maps; the ceremony wants plain objects.
   if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [k, plain(x)]));
@@ -149,12 +137,6 @@ function plain(v) {
     return o;
   }
   return v;
-}
-
-function mainBox(analysis) {
-  const faces = analysis.faces || [];
-  if (!faces.length) return null;
-  return faces.reduce((a, b) => (b.bbox[2] * b.bbox[3] > a.bbox[2] * a.bbox[3] ? b : a)).bbox;
 }
 
 self.onmessage = async (ev) => {
@@ -172,8 +154,24 @@ self.onmessage = async (ev) => {
       analysis.workerMs = performance.now() - t0;
       analysis.width = width;
       analysis.height = height;
-      const crop = msg.full ? faceCrop(rgba, width, height, mainBox(analysis)) : null;
-      self.postMessage({ type: "result", id, analysis, crop }, crop ? [crop.buffer] : []);
+      // The capture time, not the end of analysis: blinks are judged on frame spacing.
+      if (typeof msg.t === "number" && Number.isFinite(msg.t)) analysis.cues.tMs = msg.t;
+      if (liveness) analysis.liveness = plain(liveness.push(analysis.cues, analysis.main ? analysis.main.template : undefined));
+      self.postMessage({ type: "result", id, analysis });
+    } else if (msg.type === "livenessBegin") {
+      if (!wasm) throw new Error("engine not initialised");
+      if (liveness) liveness.free();
+      liveness = new wasm.LivenessSession(msg.mode, msg.actions || []);
+      self.postMessage({ type: "result", id });
+    } else if (msg.type === "livenessChallenge") {
+      if (!liveness) throw new Error("no liveness session");
+      self.postMessage({ type: "result", id, progress: plain(liveness.startChallenge()) });
+    } else if (msg.type === "livenessOutcome") {
+      if (!liveness) throw new Error("no liveness session");
+      const outcome = plain(liveness.outcome());
+      liveness.free();
+      liveness = null;
+      self.postMessage({ type: "result", id, outcome });
     } else if (msg.type === "checkEnrollment") {
       if (!wasm) throw new Error("engine not initialised");
       try {

@@ -124,11 +124,27 @@ export class Engine {
     return this.readyPromise;
   }
 
-  /** frame: ImageBitmap (transferred) or ImageData. → {analysis, crop} */
-  async analyze(frame, full) {
+  /** frame: ImageBitmap (transferred) or ImageData; t: its capture time (ms, page clock), the
+   * liveness cues' timestamp. → {analysis} (analysis.liveness once a liveness session runs). */
+  async analyze(frame, full, t) {
     const transfer = typeof ImageBitmap !== "undefined" && frame instanceof ImageBitmap ? [frame] : [];
-    const r = await this.call({ type: "analyze", frame, full: !!full }, transfer);
-    return { analysis: r.analysis, crop: r.crop };
+    const r = await this.call({ type: "analyze", frame, full: !!full, t }, transfer);
+    return { analysis: r.analysis };
+  }
+
+  /** Starts the ceremony's liveness session (mode "off" | "passive" | "active"). */
+  async livenessBegin(mode, actions) {
+    await this.call({ type: "livenessBegin", mode, actions: actions || [] });
+  }
+
+  /** Starts the prompted actions; → the first progress, or null when nothing can be prompted. */
+  async livenessChallenge() {
+    return (await this.call({ type: "livenessChallenge" })).progress;
+  }
+
+  /** Ends the session; → {report, verdict, error}. */
+  async livenessOutcome() {
+    return (await this.call({ type: "livenessOutcome" })).outcome;
   }
 
   /** Mean template of an enrollment's frames, or rejects FioError(FACE_MISMATCH). */

@@ -14,10 +14,10 @@ pub const DEFAULT_QUOTA_PER_MINUTE: u32 = 600;
 pub const DEFAULT_IP_QUOTA_PER_MINUTE: u32 = 60;
 /// Default REST requests per app per minute.
 pub const DEFAULT_REST_QUOTA_PER_MINUTE: u32 = 600;
-/// Active-liveness prompts per challenge in `active` mode. With 2, a screen replay of a real
-/// session that turns and nods on its own passed 2.5 % of random challenges in
-/// `fio liveness-eval`; every extra prompt divides that chance by about 3, at ~2 s per prompt.
-pub const ACTIVE_LIVENESS_ACTIONS: usize = 3;
+/// Active-liveness prompts per challenge in `active` mode. A screen replay of a real session
+/// that turns and nods on its own passed 1.1 % of random 3-action challenges in
+/// `fio liveness-eval` and none of 4-action ones (~2 s per prompt for a person).
+pub const ACTIVE_LIVENESS_ACTIONS: usize = 4;
 /// Longest accepted app name.
 pub const MAX_NAME_LEN: usize = 200;
 /// Longest allow-lists.

@@ -2,6 +2,10 @@
 
 mod eval;
 mod image_io;
+mod liveness_eval;
+mod mesh;
+mod segments;
+mod y4m;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,6 +20,16 @@ const USAGE: &str = "usage:
   fio eval LABELS.csv [--json]         genuine/impostor statistics for a CSV of file,identity
   fio template IMAGE... [--json]       the largest face's compact template (base64), as the
                                        browser sends it to the edge, with age/gender/liveness
+  fio mesh VIDEO.y4m|IMAGE... [--json] per-frame face-mesh cues of the largest face: eye aspect
+                                       ratios, yaw/pitch/roll, mouth opening, face width
+                                       (--json: one JSON object per line; --points adds
+                                       the 468 points)
+  fio mesh VIDEO.y4m --segments [--json]
+                                       time segments with blinks, head turns, looking up,
+                                       coming closer and neutral stretches
+  fio liveness-eval [DATA_DIR] [SEGMENTS.json] [--json]
+                                       APCER per attack species and BPCER of the liveness
+                                       decision on the real clips and the attack videos
 options:
   --models DIR   model directory (default: the repository's models/, or $FIO_MODELS)";
 
@@ -58,12 +72,16 @@ impl From<CliError> for Outcome {
 
 struct Args {
     json: bool,
+    segments: bool,
+    points: bool,
     models: PathBuf,
     positional: Vec<String>,
 }
 
 fn parse(args: Vec<String>) -> Result<Args, Outcome> {
     let mut json = false;
+    let mut segments = false;
+    let mut points = false;
     let mut models = std::env::var_os("FIO_MODELS")
         .map(PathBuf::from)
         .unwrap_or_else(fio_vision::models::repo_models_dir);
@@ -72,6 +90,8 @@ fn parse(args: Vec<String>) -> Result<Args, Outcome> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => json = true,
+            "--segments" => segments = true,
+            "--points" => points = true,
             "--models" => {
                 models = it
                     .next()
@@ -84,6 +104,8 @@ fn parse(args: Vec<String>) -> Result<Args, Outcome> {
     }
     Ok(Args {
         json,
+        segments,
+        points,
         models,
         positional,
     })
@@ -119,6 +141,28 @@ fn run(args: Vec<String>) -> Result<(), Outcome> {
                 return Err(Usage("template needs at least one IMAGE".into()));
             }
             template(&args)
+        }
+        "mesh" => {
+            if args.positional.is_empty() {
+                return Err(Usage("mesh needs a y4m video or at least one IMAGE".into()));
+            }
+            let opts = mesh::Options {
+                json: args.json,
+                segments: args.segments,
+                points: args.points,
+            };
+            mesh::run(&args.models, &args.positional, &opts).map_err(Failed)
+        }
+        "liveness-eval" => {
+            let data = args
+                .positional
+                .first()
+                .map_or_else(|| PathBuf::from("fixtures/data"), PathBuf::from);
+            let segments = args
+                .positional
+                .get(1)
+                .map_or_else(|| PathBuf::from("fixtures/segments.json"), PathBuf::from);
+            liveness_eval::run(&args.models, &data, &segments, args.json).map_err(Failed)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

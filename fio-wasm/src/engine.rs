@@ -2,13 +2,15 @@
 //! per video frame turns RGBA pixels into detections, guidance and, on request, a template.
 
 use fio_core::decision::MIN_DETECTION_SCORE;
+use fio_core::liveness::FrameCues;
 use fio_core::{Embedding, FaceObservation, Guidance};
 use fio_vision::align::align_arcface;
 use fio_vision::attributes::Gender;
 use fio_vision::detect::Detection;
 use fio_vision::liveness::LivenessScores;
+use fio_vision::liveness_cues::frame_cues;
 use fio_vision::quality::{head_pose, sharpness_and_brightness};
-use fio_vision::{Error, Frame, ModelFiles, Pipeline, StageTimes};
+use fio_vision::{Error, Frame, MeshCues, ModelFiles, Pipeline, StageTimes};
 use serde::Serialize;
 
 /// Sharpness (variance of the Laplacian on the 112 px aligned crop) at which `blur` reaches 0.5,
@@ -88,6 +90,8 @@ pub struct Analysis {
     pub main: Option<MainFace>,
     /// What the user should do next.
     pub guidance: Guidance,
+    /// Liveness cues of the largest face (mesh every frame; passive score when `full`).
+    pub cues: FrameCues,
     /// Milliseconds per stage.
     pub timings: StageTimes,
 }
@@ -129,9 +133,25 @@ impl Engine {
         let guidance =
             fio_core::guidance(&observations, frame.width() as f32, frame.height() as f32);
 
-        let main = match dets.first() {
-            Some(d) if full => Some(self.main_face(frame, d, &mut timings, now)?),
-            _ => None,
+        let t_ms = now();
+        let (main, cues) = match dets.first() {
+            Some(d) if full => {
+                let (main, mesh) = self.main_face(frame, d, &mut timings, now)?;
+                let mut cues = frame_cues(t_ms, dets.len(), Some(&mesh), frame.width());
+                cues.passive = Some(main.liveness.liveness);
+                (Some(main), cues)
+            }
+            Some(d) => {
+                // The live view needs eyelids and head pose at video rate for blinks and prompts.
+                let t = now();
+                let mesh = MeshCues::measure(&self.pipeline.mesh(frame, d)?, frame);
+                timings.mesh += now() - t;
+                (
+                    None,
+                    frame_cues(t_ms, dets.len(), Some(&mesh), frame.width()),
+                )
+            }
+            None => (None, frame_cues(t_ms, 0, None, frame.width())),
         };
         Ok(Analysis {
             faces: dets
@@ -144,6 +164,7 @@ impl Engine {
                 .collect(),
             main,
             guidance,
+            cues,
             timings,
         })
     }
@@ -154,7 +175,7 @@ impl Engine {
         d: &Detection,
         timings: &mut StageTimes,
         now: &dyn Fn() -> f64,
-    ) -> Result<MainFace, Error> {
+    ) -> Result<(MainFace, MeshCues), Error> {
         let fa = self
             .pipeline
             .analyze_detection(frame, d.clone(), timings, now)?;
@@ -163,7 +184,7 @@ impl Engine {
             reason: e.to_string(),
         })?;
         let q = fa.quality;
-        Ok(MainFace {
+        let main = MainFace {
             template: embedding.to_template().to_base64(),
             liveness: fa.liveness,
             age: fa.attributes.age,
@@ -179,7 +200,8 @@ impl Engine {
                 roll_deg: q.roll_deg,
                 alignment_residual: q.alignment_residual,
             },
-        })
+        };
+        Ok((main, fa.mesh))
     }
 }
 

@@ -8,6 +8,9 @@
 
 pub mod engine;
 
+use fio_core::liveness::{FrameCues, Session};
+use fio_core::protocol::LivenessMode;
+use fio_core::LivenessAction;
 use fio_vision::manifest;
 use fio_vision::models::PIPELINE_MODELS;
 use fio_vision::{Frame, ModelFiles};
@@ -44,14 +47,35 @@ export interface MainFace {
     yawDeg: number; pitchDeg: number; rollDeg: number; alignmentResidual: number;
   };
 }
+export interface FrameCues {
+  tMs: number; faces: number; ear: number | null; yawDeg: number | null; pitchDeg: number | null;
+  faceWidth: number; passive: number | null; similarity: number | null;
+}
+export type LivenessAction = "turnLeft" | "turnRight" | "blink" | "lookUp" | "comeCloser";
+export type LivenessProgress =
+  | { state: "prompt"; step: number; action: LivenessAction; armed: boolean }
+  | { state: "passed" }
+  | { state: "failed"; failure: { kind: string; action?: LivenessAction; expected?: LivenessAction; seen?: LivenessAction } };
+export interface LivenessStep { blinks: number; ready: boolean; progress: LivenessProgress | null }
+export interface LivenessOutcome {
+  report: {
+    frames: number; durationMs: number; passive?: number; blinks: number; yawSpreadDeg: number;
+    pitchSpreadDeg: number; minSimilarity?: number; actions: LivenessAction[];
+    failure?: { kind: string };
+  };
+  verdict: { verdict: "live" | "attack" | "timeout" | "noFace" | "manyFaces"; reason?: string };
+  error: string | null;
+}
 export interface Analysis {
+  /** Liveness cues of the largest face (face mesh; passive score when `full`). */
+  cues: FrameCues;
   /** Detections with score >= 0.9, largest first. */
   faces: DetectedFace[];
   /** The largest face, only when `full` and a face was found. */
   main: MainFace | null;
   guidance: Guidance;
   /** Milliseconds per stage. */
-  timings: { detect: number; align: number; embed: number; liveness: number; attributes: number };
+  timings: { detect: number; mesh: number; align: number; embed: number; liveness: number; attributes: number };
 }
 "#;
 
@@ -205,5 +229,64 @@ impl FaceEngine {
             .analyze(&frame, full, &|| self.clock.now())
             .map_err(|e| JsError::new(&e.to_string()))?;
         to_js(&analysis)
+    }
+}
+
+/// One ceremony's liveness state (fio-core's `liveness::Session`): the widget pushes every
+/// analysed frame's `cues`, starts the prompted challenge after capture and reads the outcome.
+#[wasm_bindgen]
+pub struct LivenessSession {
+    session: Session,
+}
+
+fn from_js<T: serde::de::DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsError> {
+    serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("{what}: {e}")))
+}
+
+#[wasm_bindgen]
+impl LivenessSession {
+    /// `mode` is the app's `livenessMode` ("off" | "passive" | "active"); `actions` the
+    /// challenge's `policy.actions`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        mode: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] actions: JsValue,
+    ) -> Result<LivenessSession, JsError> {
+        console_error_panic_hook::set_once();
+        let mode: LivenessMode = from_js(mode, "livenessMode")?;
+        let actions: Vec<LivenessAction> = if actions.is_undefined() || actions.is_null() {
+            Vec::new()
+        } else {
+            from_js(actions, "actions")?
+        };
+        Ok(LivenessSession {
+            session: Session::new(mode, actions),
+        })
+    }
+
+    /// Adds one analysed frame (`analysis.cues`) and, when fully analysed, its template; returns
+    /// `{blinks, progress}`.
+    #[wasm_bindgen(unchecked_return_type = "LivenessStep")]
+    pub fn push(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "FrameCues")] cues: JsValue,
+        template: Option<String>,
+    ) -> Result<JsValue, JsError> {
+        let cues: FrameCues = from_js(cues, "cues")?;
+        to_js(&self.session.push(cues, template.as_deref()))
+    }
+
+    /// Starts the prompted actions from the resting pose seen so far; `null` when there is
+    /// nothing to prompt or too few frames with a face.
+    #[wasm_bindgen(js_name = startChallenge, unchecked_return_type = "LivenessProgress | null")]
+    pub fn start_challenge(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.session.start_challenge())
+    }
+
+    /// `{report, verdict, error}`: the report sent to the edge, the shared decision, and the
+    /// FACEIO code name to reject with when not live.
+    #[wasm_bindgen(unchecked_return_type = "LivenessOutcome")]
+    pub fn outcome(&self) -> Result<JsValue, JsError> {
+        to_js(&self.session.outcome())
     }
 }

@@ -108,7 +108,7 @@ before(async () => {
 
 test('manifest and error codes', () => {
   const m = simd.manifest();
-  assert.deepEqual(m.pipeline, ['retinaface_mnet025', 'mobilefacenet', 'antispoof', 'liveness', 'faceres']);
+  assert.deepEqual(m.pipeline, ['retinaface_mnet025', 'face_landmark', 'mobilefacenet', 'antispoof', 'liveness', 'faceres']);
   for (const e of m.models) {
     assert.match(e.sha256, /^[0-9a-f]{64}$/);
     assert.equal(typeof e.file, 'string');
@@ -139,10 +139,16 @@ test('obama.jpg: one face, full analysis, template matches the native pipeline',
   ]);
   assert.equal(a.main.gender, 'male');
   assert.ok(a.main.age > 20 && a.main.age < 60, `age ${a.main.age}`);
+  // Liveness cues from the face mesh: a frontal portrait with open eyes.
+  assert.equal(a.cues.faces, 1);
+  assert.ok(a.cues.ear > 0.15 && a.cues.ear < 0.45, `ear ${a.cues.ear}`);
+  assert.ok(Math.abs(a.cues.yawDeg) < 20 && Math.abs(a.cues.pitchDeg) < 25, `pose ${a.cues.yawDeg} ${a.cues.pitchDeg}`);
+  assert.ok(a.cues.faceWidth > 0.1 && a.cues.faceWidth < 1, `width ${a.cues.faceWidth}`);
+  assert.equal(a.cues.passive, a.main.liveness.liveness);
   assert.ok(a.main.liveness.liveness > 0.5, `liveness ${a.main.liveness.liveness}`);
   assert.equal(typeof a.main.liveness.antispoof, 'number');
   assert.equal(a.guidance, 'ok');
-  for (const k of ['detect', 'align', 'embed', 'liveness', 'attributes']) assert.ok(a.timings[k] >= 0, k);
+  for (const k of ['detect', 'mesh', 'align', 'embed', 'liveness', 'attributes']) assert.ok(a.timings[k] >= 0, k);
   assert.ok(a.timings.detect > 0 && a.timings.embed > 0);
 
   const [native] = nativeTemplates([join(photos, 'obama.jpg')]);
@@ -162,6 +168,40 @@ test('detection only: no main face, guidance still computed', () => {
   assert.deepEqual(blank.faces, []);
   assert.equal(blank.guidance, 'noFace');
   assert.equal(engine.analyze(new Uint8Array(64 * 48 * 4), 64, 48, true).main, null);
+});
+
+test('liveness session: cues in, prompts and the shared decision out', () => {
+  const { rgba, width, height } = img.obama;
+  const frame = (t, full) => {
+    const a = engine.analyze(rgba, width, height, full);
+    assert.ok(a.cues.ear > 0, 'mesh runs in detection-only mode too');
+    return { cues: { ...a.cues, tMs: t }, template: a.main ? a.main.template : undefined };
+  };
+  // A photo repeated: no eye closure, so passive mode calls it an attack.
+  const passive = new simd.LivenessSession('passive', []);
+  for (let i = 0; i < 8; i++) {
+    const f = frame(i * 100, i % 4 === 0);
+    const step = passive.push(f.cues, f.template);
+    assert.equal(step.blinks, 0);
+    assert.equal(step.progress, null);
+  }
+  const out = passive.outcome();
+  assert.equal(out.error, 'PAD_ATTACK');
+  assert.deepEqual(out.verdict, { verdict: 'attack', reason: 'no blink' });
+  assert.equal(out.report.frames, 8);
+  assert.ok(out.report.minSimilarity > 0.99, 'the same photo matches itself');
+
+  // Active mode prompts the challenge's actions in order; a still photo never performs them.
+  const active = new simd.LivenessSession('active', ['turnLeft', 'blink']);
+  assert.equal(active.startChallenge(), null, 'no frames yet');
+  for (let i = 0; i < 4; i++) { const f = frame(i * 100, false); active.push(f.cues, f.template); }
+  assert.deepEqual(active.startChallenge(), { state: 'prompt', step: 0, action: 'turnLeft', armed: false });
+  let p;
+  for (let i = 0; i < 5; i++) p = active.push({ ...frame(0, false).cues, tMs: 500 + i * 2500 }).progress;
+  assert.deepEqual(p, { state: 'failed', failure: { kind: 'timedOut', action: 'turnLeft' } });
+  assert.equal(active.outcome().error, 'PAD_ATTACK', 'no blink before the timeout: an attack, not TIMEOUT');
+  assert.throws(() => new simd.LivenessSession('strict', []), /livenessMode/);
+  assert.throws(() => new simd.LivenessSession('active', ['dance']), /actions/);
 });
 
 test('enrollment: obama photos agree, biden is a mismatch', () => {

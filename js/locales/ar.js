@@ -16,6 +16,13 @@ export default {
   enrollTitle: "تسجيل الوجه",
   authTitle: "المصادقة بالوجه",
   loading: "جارٍ تحضير تحليل الوجه…",
+  actions: {
+    turnLeft: "أدر رأسك ببطء إلى اليسار",
+    turnRight: "أدر رأسك ببطء إلى اليمين",
+    blink: "ارمش بعينيك",
+    lookUp: "انظر إلى الأعلى",
+    comeCloser: "اقترب من الكاميرا",
+  },
   guidance: {
     noFace: "ضع وجهك داخل الإطار",
     manyFaces: "يجب أن يظهر شخص واحد فقط",

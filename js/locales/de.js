@@ -15,6 +15,13 @@ export default {
   enrollTitle: "Gesichtsregistrierung",
   authTitle: "Gesichtsauthentifizierung",
   loading: "Gesichtsanalyse wird vorbereitet…",
+  actions: {
+    turnLeft: "Drehen Sie den Kopf langsam nach links",
+    turnRight: "Drehen Sie den Kopf langsam nach rechts",
+    blink: "Blinzeln Sie",
+    lookUp: "Schauen Sie nach oben",
+    comeCloser: "Kommen Sie näher an die Kamera",
+  },
   guidance: {
     noFace: "Platzieren Sie Ihr Gesicht im Rahmen",
     manyFaces: "Nur eine Person darf sichtbar sein",

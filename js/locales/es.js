@@ -15,6 +15,13 @@ export default {
   enrollTitle: "Registro facial",
   authTitle: "Autenticación facial",
   loading: "Preparando el análisis facial…",
+  actions: {
+    turnLeft: "Gira lentamente la cabeza a la izquierda",
+    turnRight: "Gira lentamente la cabeza a la derecha",
+    blink: "Parpadea",
+    lookUp: "Mira hacia arriba",
+    comeCloser: "Acércate a la cámara",
+  },
   guidance: {
     noFace: "Coloca tu rostro en el marco",
     manyFaces: "Solo debe haber una persona",

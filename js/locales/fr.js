@@ -15,6 +15,13 @@ export default {
   enrollTitle: "Inscription faciale",
   authTitle: "Authentification faciale",
   loading: "Préparation de l'analyse faciale…",
+  actions: {
+    turnLeft: "Tournez lentement la tête vers la gauche",
+    turnRight: "Tournez lentement la tête vers la droite",
+    blink: "Clignez des yeux",
+    lookUp: "Regardez vers le haut",
+    comeCloser: "Rapprochez-vous de la caméra",
+  },
   guidance: {
     noFace: "Placez votre visage dans le cadre",
     manyFaces: "Une seule personne doit être visible",

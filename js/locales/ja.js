@@ -15,6 +15,13 @@ export default {
   enrollTitle: "顔の登録",
   authTitle: "顔認証",
   loading: "顔分析を準備しています…",
+  actions: {
+    turnLeft: "ゆっくり顔を左に向けてください",
+    turnRight: "ゆっくり顔を右に向けてください",
+    blink: "まばたきしてください",
+    lookUp: "上を見てください",
+    comeCloser: "カメラに近づいてください",
+  },
   guidance: {
     noFace: "顔を枠内に入れてください",
     manyFaces: "一人だけが映るようにしてください",

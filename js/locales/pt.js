@@ -15,6 +15,13 @@ export default {
   enrollTitle: "Registro facial",
   authTitle: "Autenticação facial",
   loading: "Preparando a análise facial…",
+  actions: {
+    turnLeft: "Vire a cabeça devagar para a esquerda",
+    turnRight: "Vire a cabeça devagar para a direita",
+    blink: "Pisque os olhos",
+    lookUp: "Olhe para cima",
+    comeCloser: "Aproxime-se da câmera",
+  },
   guidance: {
     noFace: "Posicione o rosto no quadro",
     manyFaces: "Apenas uma pessoa deve estar visível",

@@ -19,6 +19,21 @@ export const CSS = `
 .fio-video{width:100%;height:100%;object-fit:cover;transform:scaleX(-1)}
 .fio-guide{position:absolute;left:50%;top:50%;width:52%;height:78%;transform:translate(-50%,-50%);border-radius:50%;border:3px dashed rgba(255,255,255,.85);box-shadow:0 0 0 999px rgba(8,10,20,.45);transition:border-color .2s}
 .fio-root[data-fio-state=ok] .fio-guide{border-style:solid;border-color:#3ddc84}
+/* Active-liveness prompts: an animated cue on the oval. The preview is mirrored, so the user's own
+   left is the screen's left: arrows point where the face should move on screen. */
+.fio-root[data-fio-action] .fio-guide{border-style:solid;border-color:#ffd24a}
+.fio-root[data-fio-action] .fio-guide::after{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);font-size:64px;line-height:1;color:#ffd24a;text-shadow:0 2px 6px rgba(0,0,0,.6)}
+.fio-root[data-fio-action=turnLeft] .fio-guide::after{content:"\\2190";animation:fio-left 1.2s ease-in-out infinite}
+.fio-root[data-fio-action=turnRight] .fio-guide::after{content:"\\2192";animation:fio-right 1.2s ease-in-out infinite}
+.fio-root[data-fio-action=lookUp] .fio-guide::after{content:"\\2191";animation:fio-up 1.2s ease-in-out infinite}
+.fio-root[data-fio-action=comeCloser] .fio-guide{animation:fio-closer 1.2s ease-in-out infinite}
+.fio-root[data-fio-action=blink] .fio-guide::after{content:"\\25C9  \\25C9";font-size:40px;animation:fio-blink 1.2s steps(1) infinite}
+@keyframes fio-left{50%{transform:translate(-120%,-50%)}}
+@keyframes fio-right{50%{transform:translate(20%,-50%)}}
+@keyframes fio-up{50%{transform:translate(-50%,-120%)}}
+@keyframes fio-closer{50%{width:66%;height:92%}}
+@keyframes fio-blink{60%{opacity:.15}}
+@media (prefers-reduced-motion:reduce){.fio-root[data-fio-action] .fio-guide,.fio-root[data-fio-action] .fio-guide::after{animation:none}}
 .fio-guidance{min-height:1.6em;margin:10px 0 8px;text-align:center;font-weight:600}
 .fio-progress{height:6px;border-radius:3px;background:#e4e8f4;overflow:hidden}
 .fio-progress>div{height:100%;width:0;background:#3454d1;transition:width .25s}

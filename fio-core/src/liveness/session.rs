@@ -21,6 +21,8 @@ pub const BASELINE_FRAMES: usize = 3;
 pub struct Step {
     /// Blinks seen so far (passive mode waits for one).
     pub blinks: u32,
+    /// Enough single-face frames for a decision (`Thresholds::min_frames`).
+    pub ready: bool,
     /// Active challenge state, once started.
     pub progress: Option<Progress>,
 }
@@ -92,6 +94,7 @@ impl Session {
         };
         Step {
             blinks: self.stats.blinks(&self.th),
+            ready: self.stats.single_face_frames().count() >= self.th.min_frames as usize,
             progress,
         }
     }
@@ -178,6 +181,7 @@ mod tests {
             let st = s.push(cue(i as f64 * 100.0, 0.0, 0.3), None);
             assert_eq!(st.blinks, 0);
             assert_eq!(st.progress, None);
+            assert_eq!(st.ready, i + 1 >= 6);
         }
         assert_eq!(s.start_challenge(), None);
         assert_eq!(s.outcome().error, Some("PAD_ATTACK"));
