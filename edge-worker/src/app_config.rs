@@ -364,7 +364,10 @@ mod tests {
         assert_eq!(o.action_count(), ACTIVE_LIVENESS_ACTIONS);
         assert!(!o.widget_policy().pin_policy.reject_weak);
         // New apps prompt (active liveness is the default); passive and off never do.
-        assert_eq!(AppOptions::default().action_count(), ACTIVE_LIVENESS_ACTIONS);
+        assert_eq!(
+            AppOptions::default().action_count(),
+            ACTIVE_LIVENESS_ACTIONS
+        );
         let passive = AppOptions {
             liveness_mode: LivenessMode::Passive,
             ..AppOptions::default()
