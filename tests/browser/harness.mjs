@@ -211,9 +211,24 @@ export async function patchApp(edge, publicId, body) {
   return out;
 }
 
+/**
+ * GET with a 30 s limit and two retries on network errors. Once in CI a state check after a
+ * widget test got no answer for 300 s (undici's limit) while the next test's requests to the same
+ * wrangler dev were served at once; a stalled socket, not the worker, so a fresh request is fair.
+ */
+async function getWithRetry(url, init = {}) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+    } catch (e) {
+      if (attempt >= 2) throw e;
+    }
+  }
+}
+
 /** Operator GET /admin/apps/{publicId}. */
 export async function getApp(edge, publicId) {
-  const r = await fetch(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
+  const r = await getWithRetry(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
     headers: { authorization: `Bearer ${edge.adminToken}` },
   });
   return { status: r.status, body: await r.json().catch(() => null) };
@@ -221,13 +236,13 @@ export async function getApp(edge, publicId) {
 
 /** REST /appstats of an app (its secret key). */
 export async function appStats(edge, app) {
-  const r = await fetch(`${edge.url}/appstats?key=${encodeURIComponent(app.apiKey)}`);
+  const r = await getWithRetry(`${edge.url}/appstats?key=${encodeURIComponent(app.apiKey)}`);
   return r.json();
 }
 
 /** REST /listfacialids of an app (its secret key). */
 export async function listFacialIds(edge, app) {
-  const r = await fetch(`${edge.url}/listfacialids?key=${encodeURIComponent(app.apiKey)}`);
+  const r = await getWithRetry(`${edge.url}/listfacialids?key=${encodeURIComponent(app.apiKey)}`);
   return r.json();
 }
 
