@@ -289,6 +289,9 @@ impl Tally {
 #[derive(Default, Serialize)]
 pub struct Table {
     rows: BTreeMap<&'static str, BTreeMap<String, Tally>>,
+    /// Rejected active ceremonies: `outcomes[who][attack reason or error code]`. An attack
+    /// should end in `PAD_ATTACK`, a real user who ignores the prompt in `TIMEOUT`.
+    outcomes: BTreeMap<String, BTreeMap<&'static str, u32>>,
 }
 
 const BONA_FIDE: &str = "bona fide";
@@ -301,6 +304,23 @@ impl Table {
             .entry(who.to_string())
             .or_default()
             .add(accepted);
+    }
+
+    fn add_outcome(&mut self, who: &str, v: Verdict) {
+        let code = match v {
+            Verdict::Live => return,
+            // Keyed by reason so the JSON shows which cue decided; the table sums them.
+            Verdict::Attack(reason) => reason,
+            Verdict::Timeout => "TIMEOUT",
+            Verdict::NoFace => "NO_FACES_DETECTED",
+            Verdict::ManyFaces => "MANY_FACES",
+        };
+        *self
+            .outcomes
+            .entry(who.to_string())
+            .or_default()
+            .entry(code)
+            .or_default() += 1;
     }
 
     /// Markdown: BPCER on bona fide, APCER per species, per configuration.
@@ -331,6 +351,18 @@ impl Table {
                 let t = r.get(sp).copied().unwrap_or_default();
                 s += &format!(" {:.1} % ({}/{}) |", t.rate(true), t.accepted, t.attempts);
             }
+        }
+        s += "\n\n| (c) rejected as | PAD_ATTACK | TIMEOUT | other |\n|---|---|---|---|";
+        const CODES: [&str; 3] = ["TIMEOUT", "NO_FACES_DETECTED", "MANY_FACES"];
+        for (who, o) in &self.outcomes {
+            let get = |k: &str| o.get(k).copied().unwrap_or(0);
+            let pad: u32 = o
+                .iter()
+                .filter(|(k, _)| !CODES.contains(k))
+                .map(|(_, n)| n)
+                .sum();
+            let other = get("NO_FACES_DETECTED") + get("MANY_FACES");
+            s += &format!("\n| {who} | {pad} | {} | {other} |", get("TIMEOUT"));
         }
         s + "\n"
     }
@@ -401,6 +433,7 @@ pub fn evaluate(recs: &[Recording], segments: &[Segment], th: &Thresholds) -> Ta
                         th,
                     );
                     table.add("(c) active challenge", &who, v == Verdict::Live);
+                    table.add_outcome(&who, v);
                 }
             }
         }
@@ -465,6 +498,28 @@ pub fn evaluate(recs: &[Recording], segments: &[Segment], th: &Thresholds) -> Ta
                 th,
             );
             table.add("(c) active challenge", BONA_FIDE, v == Verdict::Live);
+            table.add_outcome(BONA_FIDE, v);
+            // The same person ignoring the prompts: the rest of the neutral footage, then
+            // nothing. This must end in TIMEOUT (retry), not PAD_ATTACK.
+            let idle: Vec<Sample> = capture.clone();
+            let mut offset = 0.0;
+            let v = active_ceremony(
+                &actions,
+                capture.clone().into_iter(),
+                |_, t0| {
+                    let frames: Vec<Sample> = (0..((th.action_timeout_ms / 100.0) as usize + 5))
+                        .map(|i| {
+                            let mut s = idle[i % idle.len()].clone();
+                            s.cues.t_ms = t0 + offset + i as f64 * 100.0;
+                            s
+                        })
+                        .collect();
+                    offset += frames.len() as f64 * 100.0;
+                    frames
+                },
+                th,
+            );
+            table.add_outcome("bona fide ignoring the prompt", v);
         }
     }
     table

@@ -15,6 +15,10 @@ pub enum StepFailure {
     TimedOut {
         /// The prompted action.
         action: LivenessAction,
+        /// During the step the head showed a different action in full, though never held long
+        /// enough to count: a recording playing its own motions, not a user who did not act.
+        #[serde(default)]
+        strayed: bool,
     },
     /// A different head action was performed: what a recording playing its own motion does.
     WrongAction {
@@ -115,6 +119,7 @@ pub struct ActionTracker {
     step_start_ms: Option<f64>,
     armed: bool,
     hold: (Option<LivenessAction>, u32),
+    strayed: bool,
     ears: Vec<(f64, f32)>,
     last_single_face_ms: Option<f64>,
     many_since_ms: Option<f64>,
@@ -133,6 +138,7 @@ impl ActionTracker {
             step_start_ms: None,
             armed: false,
             hold: (None, 0),
+            strayed: false,
             ears: Vec::new(),
             last_single_face_ms: None,
             many_since_ms: None,
@@ -172,6 +178,7 @@ impl ActionTracker {
         self.step_start_ms = Some(t_ms);
         self.armed = false;
         self.hold = (None, 0);
+        self.strayed = false;
         self.ears.clear();
     }
 
@@ -203,6 +210,10 @@ impl ActionTracker {
         if near_frontal && f.similarity.is_some_and(|s| s < self.th.min_similarity) {
             return self.fail(StepFailure::IdentityChanged);
         }
+        // Frames before arming count too: a feed that never comes back to rest is not waiting.
+        self.strayed |= dominant_pose(f, &self.base, &self.th).is_some_and(|seen| {
+            conflicts(action, seen) && (self.armed || Some(seen) != self.previous_action())
+        });
         if !self.armed {
             // The previous pose may still be held: wait for rest so this action starts after
             // its prompt (and a held turn cannot satisfy two prompts).
@@ -257,9 +268,15 @@ impl ActionTracker {
         }
     }
 
+    /// The action of the step before this one, still allowed to be held until rest.
+    fn previous_action(&self) -> Option<LivenessAction> {
+        self.step.checked_sub(1).map(|i| self.actions[i])
+    }
+
     fn timeout_check(&mut self, action: LivenessAction, t: f64, start: f64) -> Progress {
         if t - start > self.th.action_timeout_ms {
-            return self.fail(StepFailure::TimedOut { action });
+            let strayed = self.strayed;
+            return self.fail(StepFailure::TimedOut { action, strayed });
         }
         self.progress()
     }
@@ -408,7 +425,23 @@ mod tests {
         assert_eq!(
             feed(&mut tr, 0.0, &still),
             Progress::Failed {
-                failure: StepFailure::TimedOut { action: LookUp }
+                failure: StepFailure::TimedOut {
+                    action: LookUp,
+                    strayed: false
+                }
+            }
+        );
+        // a turn too short to count, then nothing: the feed moved, just not as prompted
+        let mut tr = ActionTracker::new(vec![LookUp], BASE, th);
+        let mut frames = vec![REST, (20.0, -4.0, 0.3, 0.3)];
+        frames.extend(still.iter().copied());
+        assert_eq!(
+            feed(&mut tr, 0.0, &frames),
+            Progress::Failed {
+                failure: StepFailure::TimedOut {
+                    action: LookUp,
+                    strayed: true
+                }
             }
         );
 

@@ -212,6 +212,9 @@ pub fn decide(
     }
     match r.failure {
         Some(StepFailure::WrongAction { .. }) => Verdict::Attack("wrong action"),
+        Some(StepFailure::TimedOut { strayed: true, .. }) => {
+            Verdict::Attack("moved, but not as prompted")
+        }
         Some(StepFailure::TimedOut { .. }) if r.blinks >= 1 => Verdict::Timeout,
         Some(_) => Verdict::Attack("prompt not followed"),
         None if r.actions != expected => Verdict::Attack("actions differ from the challenge"),
@@ -259,8 +262,20 @@ mod tests {
         assert_eq!(d(&r), Verdict::Attack("actions differ from the challenge"));
         let mut r = live_report();
         r.actions = vec![TurnLeft];
-        r.failure = Some(StepFailure::TimedOut { action: LookUp });
+        r.failure = Some(StepFailure::TimedOut {
+            action: LookUp,
+            strayed: false,
+        });
         assert_eq!(d(&r), Verdict::Timeout);
+        r.failure = Some(StepFailure::TimedOut {
+            action: LookUp,
+            strayed: true,
+        });
+        assert_eq!(d(&r), Verdict::Attack("moved, but not as prompted"));
+        r.failure = Some(StepFailure::TimedOut {
+            action: LookUp,
+            strayed: false,
+        });
         r.blinks = 0;
         assert_eq!(d(&r), Verdict::Attack("prompt not followed"));
         r.failure = Some(StepFailure::WrongAction {
