@@ -14,7 +14,7 @@ use crate::challenge::{Ceremony, Challenge, LivenessAction};
 use crate::decision::{FramePolicy, LIVENESS_THRESHOLD};
 use crate::error::Error;
 use crate::iso8601::format_iso8601_ms;
-use crate::liveness::LivenessReport;
+use crate::liveness::{LivenessReport, SealedEvidence};
 use crate::matching::PinReason;
 use crate::pin::{validate_pin, PinPolicy};
 use crate::template::Template;
@@ -24,6 +24,10 @@ pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
 
 /// Request body limit: the payload plus templates and envelope fit comfortably.
 pub const MAX_REQUEST_BYTES: usize = 32 * 1024;
+
+/// Largest `enroll` / `authenticate` body the front worker reads when it carries sealed
+/// evidence crops (edge re-verification); the rest of the body stays under [`MAX_REQUEST_BYTES`].
+pub const MAX_EVIDENCE_REQUEST_BYTES: usize = 1024 * 1024;
 
 /// Most per-frame templates an enrollment may send.
 pub const MAX_ENROLL_TEMPLATES: usize = 8;
@@ -170,6 +174,10 @@ pub struct StartResponse {
     pub expires_at: String,
     /// Settings for the ceremony.
     pub policy: WidgetPolicy,
+    /// When the app re-verifies liveness at the edge: this ceremony's P-256 public key (base64,
+    /// 65-byte uncompressed SEC1) to seal the evidence crops to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_key: Option<String>,
 }
 
 impl StartResponse {
@@ -181,6 +189,7 @@ impl StartResponse {
             nonce,
             expires_at: format_iso8601_ms(challenge.expires_at_ms),
             policy,
+            evidence_key: None,
         }
     }
 }
@@ -199,6 +208,9 @@ pub struct LivenessEvidence {
     /// The cues the widget decided on; the edge re-runs [`crate::liveness::decide`] on them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<LivenessReport>,
+    /// Evidence crops sealed to the ceremony's `evidenceKey` (edge re-verification only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<SealedEvidence>,
 }
 
 impl LivenessEvidence {

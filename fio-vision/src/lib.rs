@@ -9,6 +9,7 @@ pub mod align;
 pub mod attributes;
 pub mod detect;
 pub mod embed;
+pub mod evidence;
 mod error;
 pub mod frame;
 pub mod liveness;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cues::{FrameCues, PoseBaseline};
+use super::evidence::{evidence_score, rest_score};
 use super::temporal::blink_times;
 use super::verdict::Thresholds;
 use crate::challenge::LivenessAction;
@@ -58,7 +59,7 @@ pub enum Progress {
 }
 
 /// Head actions recognisable from pose alone.
-const POSE_ACTIONS: [LivenessAction; 4] = [
+pub(crate) const POSE_ACTIONS: [LivenessAction; 4] = [
     LivenessAction::TurnLeft,
     LivenessAction::TurnRight,
     LivenessAction::LookUp,
@@ -66,7 +67,7 @@ const POSE_ACTIONS: [LivenessAction; 4] = [
 ];
 
 /// How far past its threshold a frame shows `action` (≥ 1 = performed), relative to `base`.
-fn pose_strength(
+pub(crate) fn pose_strength(
     action: LivenessAction,
     f: &FrameCues,
     base: &PoseBaseline,
@@ -125,11 +126,15 @@ pub struct ActionTracker {
     many_since_ms: Option<f64>,
     done: Vec<LivenessAction>,
     failure: Option<StepFailure>,
+    /// Best evidence score per crop slot (0 = rest, k + 1 = action k).
+    best: Vec<Option<f32>>,
+    keep: Vec<usize>,
 }
 
 impl ActionTracker {
     /// A tracker for `actions`, measuring each against the user's resting pose `base`.
     pub fn new(actions: Vec<LivenessAction>, base: PoseBaseline, th: Thresholds) -> Self {
+        let actions_len = actions.len();
         Self {
             actions,
             base,
@@ -144,7 +149,30 @@ impl ActionTracker {
             many_since_ms: None,
             done: Vec::new(),
             failure: None,
+            best: vec![None; 1 + actions_len],
+            keep: Vec::new(),
         }
+    }
+
+    /// The evidence slots (0 = rest, k + 1 = action k) the last pushed frame is now the best
+    /// frame for: the widget keeps that frame's crop for edge re-verification.
+    pub fn take_keep(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.keep)
+    }
+
+    fn consider(&mut self, slot: usize, score: Option<f32>) {
+        let Some(score) = score.filter(|s| s.is_finite()) else {
+            return;
+        };
+        if self.best[slot].is_none_or(|b| score > b) {
+            self.best[slot] = Some(score);
+            self.keep.push(slot);
+        }
+    }
+
+    /// The resting pose every action is measured against.
+    pub fn base(&self) -> &PoseBaseline {
+        &self.base
     }
 
     /// Actions performed so far, in order.
@@ -184,6 +212,7 @@ impl ActionTracker {
 
     /// Feeds one analysed frame; returns the new state. Frames after the end change nothing.
     pub fn push(&mut self, f: &FrameCues) -> Progress {
+        self.keep.clear();
         let Progress::Prompt { action, .. } = self.progress() else {
             return self.progress();
         };
@@ -214,12 +243,19 @@ impl ActionTracker {
         self.strayed |= dominant_pose(f, &self.base, &self.th).is_some_and(|seen| {
             conflicts(action, seen) && (self.armed || Some(seen) != self.previous_action())
         });
+        if self.step == 0 && at_rest(f, &self.base, &self.th) {
+            self.consider(0, rest_score(f, &self.base, &self.th));
+        }
         if !self.armed {
             // The previous pose may still be held: wait for rest so this action starts after
             // its prompt (and a held turn cannot satisfy two prompts).
             self.armed = at_rest(f, &self.base, &self.th);
             return self.timeout_check(action, t, start);
         }
+        self.consider(
+            self.step + 1,
+            evidence_score(action, f, &self.base, &self.th),
+        );
         if action == LivenessAction::Blink {
             if let Some(ear) = f.ear {
                 self.ears.push((t, ear));
@@ -373,6 +409,42 @@ mod tests {
         assert_eq!(tr.performed(), &[TurnLeft, Blink, ComeCloser]);
         // frames after the end change nothing
         assert_eq!(tr.push(&cue(9e9, 0.0, 0.0, 0.0, 0.0)), Progress::Passed);
+    }
+
+    #[test]
+    fn keeps_the_clearest_frame_of_each_step_as_evidence() {
+        let mut tr = ActionTracker::new(vec![TurnLeft, Blink], BASE, Thresholds::DEFAULT);
+        let mut kept = Vec::new();
+        let frames = [
+            (4.0, -4.0, 0.3, 0.3),  // rest, slightly off
+            (2.0, -4.0, 0.3, 0.3),  // rest, exact: better rest crop
+            (14.0, -4.0, 0.3, 0.3), // turning
+            (25.0, -4.0, 0.3, 0.3), // clearest turn: step done
+            REST,
+            REST,
+            (2.0, -4.0, 0.3, 0.3),
+            (2.0, -4.0, 0.3, 0.1), // eyes closed: clearest blink
+            REST,
+        ];
+        for (i, &(y, p, w, e)) in frames.iter().enumerate() {
+            tr.push(&cue(i as f64 * 100.0, y, p, w, e));
+            kept.push(tr.take_keep());
+        }
+        assert_eq!(tr.progress(), Progress::Passed);
+        assert_eq!(
+            kept,
+            [
+                vec![0],
+                vec![0, 1], // armed at rest: also the (weak) first candidate for the turn
+                vec![1],
+                vec![1],
+                vec![],
+                vec![2], // armed again: first blink candidate
+                vec![],
+                vec![2],
+                vec![]
+            ]
+        );
     }
 
     #[test]

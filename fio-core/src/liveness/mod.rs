@@ -12,12 +12,17 @@
 
 mod action;
 mod cues;
+mod evidence;
 mod session;
 mod temporal;
 mod verdict;
 
 pub use action::{ActionTracker, Progress, StepFailure};
 pub use cues::{FrameCues, PoseBaseline};
+pub use evidence::{
+    verify_evidence, CropBundle, SealedEvidence, BUNDLE_MAGIC, EVIDENCE_SIDE, EVIDENCE_WINDOW,
+    MAX_EVIDENCE_CROPS,
+};
 pub use session::{Outcome, Session, Step, BASELINE_FRAMES};
 pub use temporal::TemporalStats;
 pub use verdict::{decide, LivenessReport, Thresholds, Verdict};

@@ -25,6 +25,10 @@ pub struct Step {
     pub ready: bool,
     /// Active challenge state, once started.
     pub progress: Option<Progress>,
+    /// Evidence slot this frame is now the best for (0 = rest, k + 1 = action k): keep its
+    /// crop when the app re-verifies at the edge.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<usize>,
 }
 
 /// The final summary and decision.
@@ -83,8 +87,13 @@ impl Session {
             }
         }
         self.stats.push(cues);
+        let mut keep = Vec::new();
         let progress = match &mut self.tracker {
-            Some(tr) => Some(tr.push(&cues)),
+            Some(tr) => {
+                let p = tr.push(&cues);
+                keep = tr.take_keep();
+                Some(p)
+            }
             None => {
                 if self.frames.len() < 64 {
                     self.frames.push(cues);
@@ -96,6 +105,7 @@ impl Session {
             blinks: self.stats.blinks(&self.th),
             ready: self.stats.single_face_frames().count() >= self.th.min_frames as usize,
             progress,
+            keep,
         }
     }
 
@@ -112,6 +122,17 @@ impl Session {
         let p = tr.progress();
         self.tracker = Some(tr);
         Some(p)
+    }
+
+    /// Resting face width (fraction of the frame width) once the challenge started: evidence
+    /// crops are cut at `EVIDENCE_WINDOW` times this width.
+    pub fn rest_face_width(&self) -> Option<f32> {
+        self.tracker.as_ref().map(|t| t.base().face_width)
+    }
+
+    /// The ceremony's first template (base64), the identity every later frame is compared with.
+    pub fn reference_template(&self) -> Option<String> {
+        self.reference.as_ref().map(Template::to_base64)
     }
 
     /// The report and decision for everything pushed so far.

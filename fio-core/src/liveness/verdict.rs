@@ -47,6 +47,12 @@ pub struct Thresholds {
     pub min_similarity: f32,
     /// Frames turned further than this (degrees from rest) are not identity-checked.
     pub identity_max_yaw_deg: f32,
+    /// Edge re-verification: fraction of a pose action's threshold an evidence crop must show
+    /// (the crop is a resampled copy of the frame the widget judged at ≥ 1).
+    pub evidence_action_fraction: f32,
+    /// Edge re-verification: a blink crop's eye aspect ratio must be below this fraction of
+    /// the rest crop's.
+    pub evidence_blink_ratio: f32,
 }
 
 impl Thresholds {
@@ -67,6 +73,8 @@ impl Thresholds {
         max_face_gap_ms: 1_500.0,
         min_similarity: 0.5,
         identity_max_yaw_deg: 20.0,
+        evidence_action_fraction: 0.7,
+        evidence_blink_ratio: 0.85,
     };
 }
 

@@ -1,0 +1,272 @@
+//! Edge re-verification (an app security option): the widget sends a few small face crops of
+//! the challenge, sealed to the edge for this ceremony; the edge measures them with the same
+//! models and checks here that they show the claimed ceremony. Without it the widget's liveness
+//! report is a client claim that a modified client can forge.
+//!
+//! Crop `0` is the user at rest; crop `k + 1` is the clearest frame of prompted action `k`. All
+//! crops of a ceremony are cut at one scale (a window [`EVIDENCE_WINDOW`] times the resting face
+//! width), so a face that came closer is larger in its crop.
+
+use serde::{Deserialize, Serialize};
+
+use super::action::{pose_strength, POSE_ACTIONS};
+use super::cues::{FrameCues, PoseBaseline};
+use super::verdict::{Thresholds, Verdict};
+use crate::challenge::{LivenessAction, MAX_ACTIONS};
+use crate::Error;
+
+/// Side of an evidence crop, pixels (RGB).
+pub const EVIDENCE_SIDE: usize = 160;
+/// Source window side as a multiple of the resting face width.
+pub const EVIDENCE_WINDOW: f32 = 2.2;
+/// Most crops a bundle may hold: rest plus one per action.
+pub const MAX_EVIDENCE_CROPS: usize = 1 + MAX_ACTIONS;
+/// First bytes of a crop bundle (format version 1).
+pub const BUNDLE_MAGIC: &[u8; 4] = b"FIE1";
+
+/// The sealed crops as sent: ECDH P-256 with the ceremony's edge key, HKDF-SHA256, AES-256-GCM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SealedEvidence {
+    /// The widget's ephemeral public key, base64 of the 65-byte uncompressed SEC1 point.
+    pub epk: String,
+    /// AES-GCM nonce, base64 of 12 bytes.
+    pub iv: String,
+    /// Ciphertext and tag of the crop bundle, base64.
+    pub data: String,
+}
+
+/// Decoded crops: `side`×`side` packed RGB each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CropBundle {
+    /// Crop side in pixels.
+    pub side: usize,
+    /// Crops in order: rest, then one per prompted action.
+    pub crops: Vec<Vec<u8>>,
+}
+
+impl CropBundle {
+    /// `FIE1`, side (u16 LE), count (u8), then the crops back to back.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(7 + self.crops.iter().map(Vec::len).sum::<usize>());
+        out.extend_from_slice(BUNDLE_MAGIC);
+        out.extend_from_slice(&(self.side as u16).to_le_bytes());
+        out.push(self.crops.len() as u8);
+        for c in &self.crops {
+            out.extend_from_slice(c);
+        }
+        out
+    }
+
+    /// Parses a bundle; only [`EVIDENCE_SIDE`] crops and at most [`MAX_EVIDENCE_CROPS`].
+    pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
+        let bad = |what: &str| Err(Error::BadRequest(format!("evidence bundle: {what}")));
+        if b.len() < 7 || &b[..4] != BUNDLE_MAGIC {
+            return bad("not an evidence bundle");
+        }
+        let side = usize::from(u16::from_le_bytes([b[4], b[5]]));
+        let count = usize::from(b[6]);
+        if side != EVIDENCE_SIDE {
+            return bad("unsupported crop size");
+        }
+        if count == 0 || count > MAX_EVIDENCE_CROPS {
+            return bad("wrong number of crops");
+        }
+        let n = side * side * 3;
+        if b.len() != 7 + count * n {
+            return bad("length does not match the crop count");
+        }
+        Ok(Self {
+            side,
+            crops: b[7..].chunks_exact(n).map(<[u8]>::to_vec).collect(),
+        })
+    }
+}
+
+/// How strongly frame `f` shows `action` as evidence (higher = clearer); `None` = not evidence.
+pub(crate) fn evidence_score(
+    action: LivenessAction,
+    f: &FrameCues,
+    base: &PoseBaseline,
+    th: &Thresholds,
+) -> Option<f32> {
+    if !f.has_single_face() {
+        return None;
+    }
+    match action {
+        LivenessAction::Blink => f.ear.map(|e| 1.0 - e / base.ear.max(1e-6)),
+        a => Some(pose_strength(a, f, base, th)),
+    }
+}
+
+/// How restful frame `f` is (higher = closer to the resting pose).
+pub(crate) fn rest_score(f: &FrameCues, base: &PoseBaseline, th: &Thresholds) -> Option<f32> {
+    if !f.has_single_face() {
+        return None;
+    }
+    let worst = POSE_ACTIONS
+        .iter()
+        .map(|&a| pose_strength(a, f, base, th).abs())
+        .fold(0.0, f32::max);
+    Some(-worst)
+}
+
+/// The edge's decision on the measured crops of a ceremony that prompted `actions`.
+///
+/// Each crop's cues come from the edge's own models; `similarity` is the crop's embedding against
+/// the submitted template(s). The same thresholds as the widget apply, loosened by
+/// `evidence_action_fraction` because a crop is a resampled copy of the frame the widget judged.
+pub fn verify_evidence(crops: &[FrameCues], actions: &[LivenessAction], th: &Thresholds) -> Verdict {
+    if crops.len() != 1 + actions.len() {
+        return Verdict::Attack("evidence incomplete");
+    }
+    if crops.iter().any(|c| !c.has_single_face()) {
+        return Verdict::Attack("evidence: not one face per crop");
+    }
+    let rest = &crops[0];
+    let base = PoseBaseline {
+        yaw_deg: rest.yaw_deg.unwrap_or_default(),
+        pitch_deg: rest.pitch_deg.unwrap_or_default(),
+        face_width: rest.face_width,
+        ear: rest.ear.unwrap_or_default(),
+    };
+    if rest.similarity.is_none_or(|s| s < th.min_similarity) {
+        return Verdict::Attack("evidence: another person");
+    }
+    for c in crops {
+        let frontal = c
+            .yaw_deg
+            .is_some_and(|y| (y - base.yaw_deg).abs() <= th.identity_max_yaw_deg);
+        if frontal && c.similarity.is_some_and(|s| s < th.min_similarity) {
+            return Verdict::Attack("evidence: another person");
+        }
+    }
+    let passive: Vec<f32> = crops.iter().filter_map(|c| c.passive).collect();
+    let mean = passive.iter().sum::<f32>() / passive.len().max(1) as f32;
+    if passive.len() != crops.len() || mean.is_nan() || mean < th.passive_min {
+        return Verdict::Attack("evidence: passive score");
+    }
+    for (action, c) in actions.iter().zip(&crops[1..]) {
+        let shown = match action {
+            LivenessAction::Blink => c
+                .ear
+                .is_some_and(|e| e < th.evidence_blink_ratio * base.ear),
+            &a => pose_strength(a, c, &base, th) >= th.evidence_action_fraction,
+        };
+        if !shown {
+            return Verdict::Attack("evidence: action not shown");
+        }
+    }
+    Verdict::Live
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LivenessAction::*;
+
+    fn crop(yaw: f32, pitch: f32, width: f32, ear: f32) -> FrameCues {
+        FrameCues {
+            t_ms: 0.0,
+            faces: 1,
+            ear: Some(ear),
+            yaw_deg: Some(yaw),
+            pitch_deg: Some(pitch),
+            face_width: width,
+            passive: Some(0.9),
+            similarity: Some(0.8),
+        }
+    }
+
+    fn ceremony() -> (Vec<FrameCues>, Vec<LivenessAction>) {
+        (
+            vec![
+                crop(1.0, 0.0, 0.45, 0.3),
+                crop(15.0, 0.0, 0.45, 0.3),
+                crop(1.0, 0.0, 0.45, 0.12),
+                crop(1.0, 12.0, 0.45, 0.3),
+                crop(1.0, 0.0, 0.58, 0.3),
+                crop(-14.0, 0.0, 0.45, 0.3),
+            ],
+            vec![TurnLeft, Blink, LookUp, ComeCloser, TurnRight],
+        )
+    }
+
+    #[test]
+    fn a_real_ceremony_passes() {
+        let (c, a) = ceremony();
+        assert_eq!(verify_evidence(&c, &a, &Thresholds::DEFAULT), Verdict::Live);
+    }
+
+    #[test]
+    fn each_forgery_is_caught() {
+        let th = Thresholds::DEFAULT;
+        let (c, a) = ceremony();
+        assert_eq!(
+            verify_evidence(&c[..3], &a, &th),
+            Verdict::Attack("evidence incomplete")
+        );
+        // the same still frame for every crop: no action shows
+        let still = vec![c[0]; c.len()];
+        assert_eq!(
+            verify_evidence(&still, &a, &th),
+            Verdict::Attack("evidence: action not shown")
+        );
+        let mut swapped = c.clone();
+        swapped[3].similarity = Some(0.1);
+        assert_eq!(
+            verify_evidence(&swapped, &a, &th),
+            Verdict::Attack("evidence: another person")
+        );
+        // a turned crop is not identity-checked (the embedding degrades with pose) …
+        let mut turned = c.clone();
+        turned[1].yaw_deg = Some(30.0);
+        turned[1].similarity = Some(0.1);
+        assert_eq!(verify_evidence(&turned, &a, &th), Verdict::Live);
+        // … but the rest crop always is
+        let mut rest = c.clone();
+        rest[0].similarity = None;
+        assert_eq!(
+            verify_evidence(&rest, &a, &th),
+            Verdict::Attack("evidence: another person")
+        );
+        let mut empty = c.clone();
+        empty[2].faces = 0;
+        assert_eq!(
+            verify_evidence(&empty, &a, &th),
+            Verdict::Attack("evidence: not one face per crop")
+        );
+        let mut flat = c.clone();
+        flat.iter_mut().for_each(|x| x.passive = Some(0.1));
+        assert_eq!(
+            verify_evidence(&flat, &a, &th),
+            Verdict::Attack("evidence: passive score")
+        );
+        // actions in another order than prompted
+        let mut order = a.clone();
+        order.swap(0, 4);
+        assert_eq!(
+            verify_evidence(&c, &order, &th),
+            Verdict::Attack("evidence: action not shown")
+        );
+    }
+
+    #[test]
+    fn bundle_round_trip_and_bad_bundles() {
+        let side = EVIDENCE_SIDE;
+        let b = CropBundle {
+            side,
+            crops: vec![vec![7; side * side * 3], vec![9; side * side * 3]],
+        };
+        let bytes = b.to_bytes();
+        assert_eq!(CropBundle::from_bytes(&bytes).unwrap(), b);
+        assert!(CropBundle::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        assert!(CropBundle::from_bytes(b"nope").is_err());
+        let mut wrong_side = bytes.clone();
+        wrong_side[4] = 8;
+        assert!(CropBundle::from_bytes(&wrong_side).is_err());
+        let mut zero = bytes[..7].to_vec();
+        zero[6] = 0;
+        assert!(CropBundle::from_bytes(&zero).is_err());
+    }
+}
