@@ -25,6 +25,17 @@ fi
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown
 
+# Edge re-verification loads the widget's models from the static assets (www/models/, which
+# scripts/build-js.sh fills for the demo site); make sure the ones it needs are there.
+mkdir -p "$ROOT/www/models"
+for m in retinaface_mnet025 face_landmark mobilefacenet antispoof liveness; do
+  [ -f "$ROOT/www/models/$m.onnx" ] || cp "$ROOT/models/$m.onnx" "$ROOT/www/models/"
+done
+
+# The worker links tract (fio-vision) like fio-wasm: same RUSTFLAGS and target dir as
+# fio-wasm/build.sh's SIMD flavour, so tract is compiled once for both (~9 min on 2 cores).
+export RUSTFLAGS="-C target-feature=+simd128"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/wasm-simd"
 WASM_BINDGEN_BIN="$(command -v wasm-bindgen)" \
 ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild" \
 WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt" \

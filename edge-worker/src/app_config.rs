@@ -46,6 +46,11 @@ pub struct AppOptions {
     pub prevent_duplicates: bool,
     /// How liveness is checked.
     pub liveness_mode: LivenessMode,
+    /// Edge re-verification (active mode): the widget sends a few face crops of the challenge,
+    /// sealed to this ceremony, and the edge re-measures them with the same models instead of
+    /// trusting the widget's report. Off by default: a privacy trade-off (face crops reach the
+    /// edge, for the length of one request).
+    pub reverify_liveness: bool,
     /// Minimum age in years (`null` allows minors).
     pub min_age: Option<u8>,
     /// Ask for the PIN on every authentication.
@@ -81,6 +86,7 @@ impl Default for AppOptions {
             reject_weak_pins: true,
             prevent_duplicates: w.prevent_duplicates,
             liveness_mode: w.liveness_mode,
+            reverify_liveness: false,
             min_age: None,
             always_ask_pin: false,
             enforce_pin_uniqueness: false,
@@ -206,7 +212,12 @@ impl AppOptions {
         }
     }
 
-    /// Active-liveness prompts per challenge.
+    /// True when each ceremony must carry evidence crops for edge re-verification.
+    pub fn requires_evidence(&self) -> bool {
+        self.reverify_liveness && self.liveness_mode == LivenessMode::Active
+    }
+
+    /// Prompted actions per challenge.
     pub fn action_count(&self) -> usize {
         if self.liveness_mode == LivenessMode::Active {
             ACTIVE_LIVENESS_ACTIONS

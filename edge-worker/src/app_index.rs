@@ -41,6 +41,7 @@ use crate::app_config::{AppCreate, AppOptions, AppPatch, AppRecord, AppStatus};
 use crate::crypto;
 use crate::do_protocol::{DoCall, DoReply, Op};
 use crate::error::{EdgeError, EdgeResult, Retry};
+use crate::evidence;
 use crate::gate;
 use crate::kv_records::{self, FaceRecord, StoredDetails, KV_BINDING};
 use crate::rate_limit::RateLimiter;
@@ -187,6 +188,15 @@ impl DurableObject for AppIndex {
     }
 }
 
+/// The `TEMPLATE_KEY` secret every key of the deployment is derived from.
+pub fn master_key(env: &Env) -> EdgeResult<String> {
+    env.secret(TEMPLATE_KEY)
+        .map(|s| s.to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| EdgeError::Internal("TEMPLATE_KEY secret is not set".into()))
+}
+
 fn now_ms() -> u64 {
     worker::Date::now().as_millis()
 }
@@ -265,13 +275,7 @@ impl AppIndex {
     }
 
     fn keys(&self) -> EdgeResult<Keys> {
-        let master = self
-            .env
-            .secret(TEMPLATE_KEY)
-            .map(|s| s.to_string())
-            .ok()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| EdgeError::Internal("TEMPLATE_KEY secret is not set".into()))?;
+        let master = master_key(&self.env)?;
         let pepper = self
             .env
             .secret(PIN_PEPPER)
@@ -653,7 +657,14 @@ impl AppIndex {
             .issue_challenge(req.ceremony, opts.action_count(), now)
             .await?;
         let nonce = crypto::hex(&crypto::sha256(&random)[..16]);
-        let resp = StartResponse::new(&c, nonce, opts.widget_policy());
+        let mut resp = StartResponse::new(&c, nonce, opts.widget_policy());
+        if opts.requires_evidence() {
+            let master = master_key(&self.env)?;
+            resp.evidence_key = Some(evidence::sealing::ceremony_public_key(
+                master.as_bytes(),
+                &c.id,
+            ));
+        }
         Ok((serde_json::to_value(resp)?, None))
     }
 
@@ -673,6 +684,12 @@ impl AppIndex {
             },
         )?;
         check_liveness(opts.liveness_mode, &req.liveness, &challenge)?;
+        evidence::check(
+            opts.requires_evidence(),
+            call.evidence.as_ref(),
+            &challenge,
+            &templates,
+        )?;
         if let Some(min) = opts.min_age {
             if req.details.age.is_nan() || req.details.age < f32::from(min) {
                 return Err(FioError::MinorNotAllowed.into());
@@ -777,7 +794,16 @@ impl AppIndex {
             .await?;
         let opts = self.options()?;
         let probe = req.validate()?;
-        if let Err(e) = check_liveness(opts.liveness_mode, &req.liveness, &challenge) {
+        let checked =
+            check_liveness(opts.liveness_mode, &req.liveness, &challenge).and_then(|_| {
+                evidence::check(
+                    opts.requires_evidence(),
+                    call.evidence.as_ref(),
+                    &challenge,
+                    std::slice::from_ref(&probe),
+                )
+            });
+        if let Err(e) = checked {
             self.count_failure().await?;
             return Err(e);
         }

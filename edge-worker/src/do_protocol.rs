@@ -85,6 +85,9 @@ pub struct DoCall {
     pub body: Option<String>,
     /// Arguments prepared by the front worker (admin and REST).
     pub args: Value,
+    /// The widget body's evidence crops, opened and measured by the front worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<crate::evidence::EvidenceCall>,
 }
 
 /// The Durable Object's answer.

@@ -11,6 +11,7 @@ pub mod app_index;
 pub mod crypto;
 pub mod do_protocol;
 pub mod error;
+pub mod evidence;
 pub mod gate;
 pub mod kv_records;
 pub mod rate_limit;

@@ -1,6 +1,7 @@
 //! Operator API: `POST /admin/apps`, `GET|PATCH /admin/apps/{publicId}`, bearer `ADMIN_TOKEN`.
 
 use fio_core::protocol::parse_request;
+use fio_core::protocol::MAX_REQUEST_BYTES;
 use fio_core::ErrorCode;
 use serde_json::{json, Value};
 use worker::{Env, Method, Request, Response};
@@ -28,7 +29,7 @@ fn authorized(req: &Request, env: &Env) -> bool {
 }
 
 async fn json_body(req: &mut Request) -> EdgeResult<Value> {
-    let bytes = read_body(req).await?;
+    let bytes = read_body(req, MAX_REQUEST_BYTES).await?;
     Ok(parse_request::<Value>(&bytes)?)
 }
 

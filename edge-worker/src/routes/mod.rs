@@ -4,7 +4,6 @@ pub mod admin;
 pub mod rest;
 pub mod widget;
 
-use fio_core::protocol::MAX_REQUEST_BYTES;
 use fio_core::Error as FioError;
 use serde_json::{json, Value};
 use worker::{Context, Env, Method, Request, Response};
@@ -59,18 +58,13 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Reads the body, refusing more than [`MAX_REQUEST_BYTES`] by `Content-Length` and by the
-/// bytes actually received.
-pub async fn read_body(req: &mut Request) -> EdgeResult<Vec<u8>> {
-    let too_large = |size: usize| {
-        EdgeError::Fio(FioError::PayloadTooLarge {
-            size,
-            max: MAX_REQUEST_BYTES,
-        })
-    };
+/// Reads the body, refusing more than `max` bytes by `Content-Length` and by the bytes
+/// actually received.
+pub async fn read_body(req: &mut Request, max: usize) -> EdgeResult<Vec<u8>> {
+    let too_large = |size: usize| EdgeError::Fio(FioError::PayloadTooLarge { size, max });
     if let Some(len) = header(req, "content-length") {
         match len.trim().parse::<u64>() {
-            Ok(n) if n > MAX_REQUEST_BYTES as u64 => {
+            Ok(n) if n > max as u64 => {
                 return Err(too_large(usize::try_from(n).unwrap_or(usize::MAX)))
             }
             Ok(_) => {}
@@ -81,7 +75,7 @@ pub async fn read_body(req: &mut Request) -> EdgeResult<Vec<u8>> {
         .bytes()
         .await
         .map_err(|_| EdgeError::bad_request("unreadable body"))?;
-    if bytes.len() > MAX_REQUEST_BYTES {
+    if bytes.len() > max {
         return Err(too_large(bytes.len()));
     }
     Ok(bytes)
@@ -107,6 +101,7 @@ pub fn base_call(req: &Request, env: &Env, op: Op, public_id: &str) -> DoCall {
         demo,
         body: None,
         args: Value::Null,
+        evidence: None,
     }
 }
 

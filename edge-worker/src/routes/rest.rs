@@ -5,6 +5,7 @@
 //! API keys have the form `{publicId}.{secret}`, so the key alone names the app's Durable
 //! Object; the object then compares SHA-256 hashes of the whole key.
 
+use fio_core::protocol::MAX_REQUEST_BYTES;
 use fio_core::ErrorCode;
 use serde_json::{Map, Value};
 use worker::{Context, Env, Method, Request, Response};
@@ -89,7 +90,7 @@ async fn raw_params(req: &mut Request) -> EdgeResult<Map<String, Value>> {
         mark_text_payload(&mut out);
         return Ok(out);
     }
-    let bytes = read_body(req).await?;
+    let bytes = read_body(req, MAX_REQUEST_BYTES).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(out);
     }

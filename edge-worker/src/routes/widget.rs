@@ -1,12 +1,15 @@
 //! Widget API: `POST /v1/{publicId}/session|enroll|authenticate`, with CORS.
 
+use fio_core::protocol::{MAX_EVIDENCE_REQUEST_BYTES, MAX_REQUEST_BYTES};
 use fio_core::ErrorCode;
 use worker::{Context, Env, Method, Request, Response};
 
 use super::{base_call, dispatch, error_response, header, json_response, read_body};
 use crate::app_config::is_valid_public_id;
+use crate::app_index::master_key;
 use crate::do_protocol::Op;
 use crate::error::EdgeError;
+use crate::evidence::{self, EvidenceCall};
 
 fn op_for(action: &str) -> Option<Op> {
     match action {
@@ -67,12 +70,38 @@ pub async fn handle(
             origin,
         );
     }
-    let body = match read_body(&mut req).await {
+    // Only enroll/authenticate may carry evidence crops, hence the larger cap.
+    let max = match op {
+        Op::Enroll | Op::Authenticate => MAX_EVIDENCE_REQUEST_BYTES,
+        _ => MAX_REQUEST_BYTES,
+    };
+    let body = match read_body(&mut req, max).await {
         Ok(b) => b,
         Err(e) => return with_cors(error_response(&e.reply(), false), origin),
     };
     let mut call = base_call(&req, env, op, public_id);
     call.body = String::from_utf8(body).ok();
+    let carries_evidence = matches!(op, Op::Enroll | Op::Authenticate);
+    if let Some(body) = call.body.take_if(|_| carries_evidence) {
+        let split = evidence::split_body(body);
+        call.body = Some(split.body);
+        call.evidence = match split.evidence {
+            None => None,
+            Some(Err(reason)) => Some(EvidenceCall::Malformed { reason }),
+            Some(Ok((challenge_id, sealed))) => {
+                let measured = match master_key(env) {
+                    Ok(master) => {
+                        evidence::measure(env, master.as_bytes(), &challenge_id, &sealed).await
+                    }
+                    Err(e) => Err(e),
+                };
+                match measured {
+                    Ok(m) => Some(m),
+                    Err(e) => return with_cors(error_response(&e.reply(), false), origin),
+                }
+            }
+        };
+    }
     let resp = match dispatch(env, Some(ctx), &call).await {
         Ok(v) => json_response(200, &v),
         Err(e) => error_response(&e.reply(), false),

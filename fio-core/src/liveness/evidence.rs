@@ -116,7 +116,11 @@ pub(crate) fn rest_score(f: &FrameCues, base: &PoseBaseline, th: &Thresholds) ->
 /// Each crop's cues come from the edge's own models; `similarity` is the crop's embedding against
 /// the submitted template(s). The same thresholds as the widget apply, loosened by
 /// `evidence_action_fraction` because a crop is a resampled copy of the frame the widget judged.
-pub fn verify_evidence(crops: &[FrameCues], actions: &[LivenessAction], th: &Thresholds) -> Verdict {
+pub fn verify_evidence(
+    crops: &[FrameCues],
+    actions: &[LivenessAction],
+    th: &Thresholds,
+) -> Verdict {
     if crops.len() != 1 + actions.len() {
         return Verdict::Attack("evidence incomplete");
     }

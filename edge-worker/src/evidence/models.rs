@@ -1,0 +1,83 @@
+//! The widget's models inside the Worker: fetched once per isolate from the static assets
+//! (`/models/*.onnx`, the files the widget downloads), checked against the compiled-in
+//! manifest's sha256 and kept for later requests.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use fio_core::liveness::CropBundle;
+use fio_vision::evidence::{EvidenceVerifier, EVIDENCE_MODELS};
+use fio_vision::ModelFiles;
+use worker::Env;
+
+use super::sealing::{open_evidence, OpenError};
+use super::{EvidenceCall, MeasuredCrop};
+use crate::error::{EdgeError, EdgeResult};
+
+/// Static-assets binding (wrangler.toml `[assets] binding`).
+const ASSETS_BINDING: &str = "ASSETS";
+
+thread_local! {
+    static VERIFIER: RefCell<Option<Rc<EvidenceVerifier>>> = const { RefCell::new(None) };
+}
+
+async fn verifier(env: &Env) -> EdgeResult<Rc<EvidenceVerifier>> {
+    if let Some(v) = VERIFIER.with(|v| v.borrow().clone()) {
+        return Ok(v);
+    }
+    let assets = env.assets(ASSETS_BINDING)?;
+    let mut files = ModelFiles::default();
+    for name in EVIDENCE_MODELS {
+        // The host is ignored by the assets fetcher; only the path selects the file.
+        let mut resp = assets
+            .fetch(format!("https://assets.invalid/models/{name}.onnx"), None)
+            .await?;
+        if resp.status_code() != 200 {
+            return Err(EdgeError::Internal(format!(
+                "model {name}: assets answered {}",
+                resp.status_code()
+            )));
+        }
+        files.insert(name, resp.bytes().await?);
+    }
+    let v = Rc::new(
+        EvidenceVerifier::load(&files)
+            .map_err(|e| EdgeError::Internal(format!("evidence models: {e}")))?,
+    );
+    VERIFIER.with(|c| *c.borrow_mut() = Some(v.clone()));
+    Ok(v)
+}
+
+/// Opens the evidence sealed to `challenge_id` and measures every crop.
+pub async fn measure(
+    env: &Env,
+    master: &[u8],
+    challenge_id: &str,
+    sealed: &fio_core::liveness::SealedEvidence,
+) -> EdgeResult<EvidenceCall> {
+    let bundle = match open_evidence(master, challenge_id, sealed) {
+        Ok(b) => b,
+        Err(OpenError::Rejected) => return Ok(EvidenceCall::Rejected),
+        Err(OpenError::Malformed(reason)) => return Ok(EvidenceCall::Malformed { reason }),
+    };
+    let bundle = match CropBundle::from_bytes(&bundle) {
+        Ok(b) => b,
+        Err(e) => {
+            return Ok(EvidenceCall::Malformed {
+                reason: e.to_string(),
+            })
+        }
+    };
+    let verifier = verifier(env).await?;
+    let mut crops = Vec::with_capacity(bundle.crops.len());
+    for rgb in &bundle.crops {
+        let m = verifier
+            .measure(rgb)
+            .map_err(|e| EdgeError::Internal(format!("evidence crop: {e}")))?;
+        crops.push(MeasuredCrop {
+            cues: m.cues,
+            embedding: m.embedding,
+        });
+    }
+    Ok(EvidenceCall::Measured { crops })
+}
