@@ -83,8 +83,10 @@ impl CropBundle {
     }
 }
 
-/// How strongly frame `f` shows `action` as evidence (higher = clearer); `None` = not evidence.
-pub(crate) fn evidence_score(
+/// How clearly frame `f` shows `action` against `base`, in the edge's terms: a head action as a
+/// fraction of its threshold (1 = the widget's bar), a blink as the eye aspect ratio relative to
+/// rest (lower = more closed). `None` without exactly one face.
+pub fn evidence_strength(
     action: LivenessAction,
     f: &FrameCues,
     base: &PoseBaseline,
@@ -94,21 +96,59 @@ pub(crate) fn evidence_score(
         return None;
     }
     match action {
-        LivenessAction::Blink => f.ear.map(|e| 1.0 - e / base.ear.max(1e-6)),
+        LivenessAction::Blink => f.ear.map(|e| e / base.ear.max(1e-6)),
         a => Some(pose_strength(a, f, base, th)),
     }
 }
 
-/// How restful frame `f` is (higher = closer to the resting pose).
-pub(crate) fn rest_score(f: &FrameCues, base: &PoseBaseline, th: &Thresholds) -> Option<f32> {
+/// The bar an [`evidence_strength`] must pass for `action`: at least this much for a head
+/// action, below it for a blink's eye ratio.
+pub fn evidence_bar(action: LivenessAction, th: &Thresholds) -> f32 {
+    match action {
+        LivenessAction::Blink => th.evidence_blink_ratio,
+        LivenessAction::ComeCloser => th.evidence_closer_fraction,
+        _ => th.evidence_action_fraction,
+    }
+}
+
+/// Whether an [`evidence_strength`] shows `action` clearly enough for the edge.
+pub fn evidence_shown(action: LivenessAction, strength: f32, th: &Thresholds) -> bool {
+    if action == LivenessAction::Blink {
+        strength < evidence_bar(action, th)
+    } else {
+        strength >= evidence_bar(action, th)
+    }
+}
+
+/// The widget's preference among frames for an action's evidence slot (higher = clearer).
+pub(crate) fn evidence_score(
+    action: LivenessAction,
+    f: &FrameCues,
+    base: &PoseBaseline,
+    th: &Thresholds,
+) -> Option<f32> {
+    let s = evidence_strength(action, f, base, th)?;
+    Some(if action == LivenessAction::Blink {
+        1.0 - s
+    } else {
+        s
+    })
+}
+
+/// How restful frame `f` is (higher = closer to the resting pose with open eyes). A half-closed
+/// eye counts against a frame: a rest crop taken mid-blink would hide the blink crop's closure.
+pub fn rest_score(f: &FrameCues, base: &PoseBaseline, th: &Thresholds) -> Option<f32> {
     if !f.has_single_face() {
         return None;
     }
-    let worst = POSE_ACTIONS
+    let pose = POSE_ACTIONS
         .iter()
         .map(|&a| pose_strength(a, f, base, th).abs())
         .fold(0.0, f32::max);
-    Some(-worst)
+    let closed = f
+        .ear
+        .map_or(1.0, |e| (1.0 - e / base.ear.max(1e-6)).max(0.0));
+    Some(-(pose + closed))
 }
 
 /// The edge's decision on the measured crops of a ceremony that prompted `actions`.
@@ -138,9 +178,12 @@ pub fn verify_evidence(
         return Verdict::Attack("evidence: another person");
     }
     for c in crops {
-        let frontal = c
-            .yaw_deg
-            .is_some_and(|y| (y - base.yaw_deg).abs() <= th.identity_max_yaw_deg);
+        // The embedding degrades with pose, so only crops near the rest pose are compared; a
+        // look-up crop is turned in pitch (the widget's tracker, seeing every frame, uses yaw).
+        let near = |v: Option<f32>, rest: f32| {
+            v.is_some_and(|v| (v - rest).abs() <= th.identity_max_yaw_deg)
+        };
+        let frontal = near(c.yaw_deg, base.yaw_deg) && near(c.pitch_deg, base.pitch_deg);
         if frontal && c.similarity.is_some_and(|s| s < th.min_similarity) {
             return Verdict::Attack("evidence: another person");
         }
@@ -150,13 +193,9 @@ pub fn verify_evidence(
     if passive.len() != crops.len() || mean.is_nan() || mean < th.passive_min {
         return Verdict::Attack("evidence: passive score");
     }
-    for (action, c) in actions.iter().zip(&crops[1..]) {
-        let shown = match action {
-            LivenessAction::Blink => c
-                .ear
-                .is_some_and(|e| e < th.evidence_blink_ratio * base.ear),
-            &a => pose_strength(a, c, &base, th) >= th.evidence_action_fraction,
-        };
+    for (&action, c) in actions.iter().zip(&crops[1..]) {
+        let shown =
+            evidence_strength(action, c, &base, th).is_some_and(|s| evidence_shown(action, s, th));
         if !shown {
             return Verdict::Attack("evidence: action not shown");
         }
@@ -222,10 +261,12 @@ mod tests {
             verify_evidence(&swapped, &a, &th),
             Verdict::Attack("evidence: another person")
         );
-        // a turned crop is not identity-checked (the embedding degrades with pose) …
+        // a turned or tilted crop is not identity-checked (the embedding degrades with pose) …
         let mut turned = c.clone();
         turned[1].yaw_deg = Some(30.0);
         turned[1].similarity = Some(0.1);
+        turned[3].pitch_deg = Some(25.0);
+        turned[3].similarity = Some(0.1);
         assert_eq!(verify_evidence(&turned, &a, &th), Verdict::Live);
         // … but the rest crop always is
         let mut rest = c.clone();
@@ -253,6 +294,33 @@ mod tests {
             verify_evidence(&c, &order, &th),
             Verdict::Attack("evidence: action not shown")
         );
+    }
+
+    #[test]
+    fn strength_is_in_the_widget_s_units() {
+        let th = Thresholds::DEFAULT;
+        let base = PoseBaseline {
+            yaw_deg: 2.0,
+            pitch_deg: 0.0,
+            face_width: 0.4,
+            ear: 0.2,
+        };
+        let s = |a, f: &FrameCues| evidence_strength(a, f, &base, &th).unwrap();
+        let turned = crop(12.0, 0.0, 0.4, 0.2);
+        assert!((s(TurnLeft, &turned) - 1.0).abs() < 1e-5);
+        assert!((s(TurnRight, &turned) + 1.0).abs() < 1e-5);
+        assert!((s(ComeCloser, &crop(2.0, 0.0, 0.48, 0.2)) - 1.0).abs() < 1e-4);
+        let closed = crop(2.0, 0.0, 0.4, 0.1);
+        assert!((s(Blink, &closed) - 0.5).abs() < 1e-5);
+        assert!(evidence_shown(Blink, 0.5, &th) && !evidence_shown(Blink, 0.9, &th));
+        assert!(evidence_shown(TurnLeft, 0.8, &th) && !evidence_shown(TurnLeft, 0.7, &th));
+        assert!(evidence_shown(ComeCloser, 0.6, &th));
+        // a half-closed eye makes a worse rest frame than an open one at the same pose
+        let open = crop(2.0, 0.0, 0.4, 0.2);
+        assert!(rest_score(&open, &base, &th) > rest_score(&closed, &base, &th));
+        let mut gone = open;
+        gone.faces = 0;
+        assert_eq!(evidence_strength(Blink, &gone, &base, &th), None);
     }
 
     #[test]
