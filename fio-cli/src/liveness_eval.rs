@@ -13,12 +13,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use fio_core::decision::MIN_DETECTION_SCORE;
-use fio_core::liveness::{FrameCues, Progress, Session, Thresholds, Verdict};
+use fio_core::liveness::{
+    evidence_bar, evidence_shown, evidence_strength, rest_score, FrameCues, PoseBaseline, Progress,
+    Session, Thresholds, Verdict, BASELINE_FRAMES,
+};
 use fio_core::protocol::LivenessMode;
 use fio_core::{new_challenge, Ceremony, Embedding, LivenessAction, CHALLENGE_TTL_MS};
 use fio_vision::liveness_cues::frame_cues;
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
-use fio_vision::{MeshCues, ModelFiles, Pipeline, StageTimes};
+use fio_vision::{Frame, MeshCues, ModelFiles, Pipeline, StageTimes};
 use serde::{Deserialize, Serialize};
 
 use crate::y4m::Y4mReader;
@@ -52,6 +55,8 @@ const CHALLENGES_PER_START: usize = 12;
 const ANSWER_MARGIN_S: f64 = 0.8;
 /// Random challenges simulated per neutral bona fide segment.
 const CHALLENGES_PER_NEUTRAL: usize = 16;
+/// Attack start offsets (frames) re-verified in row (d): every 2 s, half of row (c)'s starts.
+const EVIDENCE_ATTACK_STRIDE: usize = 20;
 /// Prompts per challenge: the edge's `ACTIVE_LIVENESS_ACTIONS` (edge-worker/src/app_config.rs).
 const ACTIONS_PER_CHALLENGE: usize = 4;
 
@@ -62,6 +67,10 @@ pub struct Sample {
     pub cues: FrameCues,
     /// Base64 template, on fully analysed frames.
     pub template: Option<String>,
+    /// Where the frame comes from, (recording index, frame index): the evidence crops are cut
+    /// from that decoded frame. Set after loading ([`Recording::tag`]), not cached.
+    #[serde(skip)]
+    pub src: Option<(usize, usize)>,
 }
 
 /// The frames of one video.
@@ -73,6 +82,18 @@ pub struct Recording {
     pub species: Option<String>,
     /// Analysed frames at the video's frame rate.
     pub samples: Vec<Sample>,
+    /// The video file (for evidence crops), not cached.
+    #[serde(skip)]
+    pub video: PathBuf,
+}
+
+impl Recording {
+    /// Marks every sample with its origin: this recording's index `index` and its frame number.
+    pub fn tag(&mut self, index: usize) {
+        for (i, s) in self.samples.iter_mut().enumerate() {
+            s.src = Some((index, i));
+        }
+    }
 }
 
 /// A real segment that shows one action (from `fixtures/segments.json`).
@@ -95,42 +116,57 @@ pub fn record(pipeline: &Pipeline, path: &Path) -> Result<Vec<Sample>, CliError>
     let mut out = Vec::new();
     let mut i = 0usize;
     while let Some(frame) = reader.next_frame()? {
-        let t = i as f64 * frame_ms;
-        let mut dets = pipeline.detect(&frame)?;
-        dets.retain(|d| d.score >= MIN_DETECTION_SCORE);
-        dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
-        let sample = match dets.first() {
-            None => Sample {
-                cues: frame_cues(t, 0, None, frame.width()),
-                template: None,
-            },
-            Some(d) if i.is_multiple_of(FULL_EVERY) => {
-                let fa = pipeline.analyze_detection(
-                    &frame,
-                    d.clone(),
-                    &mut StageTimes::default(),
-                    &|| 0.0,
-                )?;
-                let mut cues = frame_cues(t, dets.len(), Some(&fa.mesh), frame.width());
-                cues.passive = Some(fa.liveness.liveness);
-                let template = Embedding::new(fa.embedding)
-                    .map(|e| e.to_template().to_base64())
-                    .ok();
-                Sample { cues, template }
-            }
-            Some(d) => {
-                let mesh = pipeline.mesh(&frame, d)?;
-                let mc = MeshCues::measure(&mesh, &frame);
-                Sample {
-                    cues: frame_cues(t, dets.len(), Some(&mc), frame.width()),
-                    template: None,
-                }
-            }
-        };
-        out.push(sample);
+        out.push(analyse_frame(pipeline, &frame, i, i as f64 * frame_ms)?);
         i += 1;
     }
     Ok(out)
+}
+
+/// Frame `i` (at `t` ms) as the widget's live view analyses it: detection and face mesh on every
+/// frame, a full analysis (passive score, template) on every [`FULL_EVERY`]-th.
+pub fn analyse_frame(
+    pipeline: &Pipeline,
+    frame: &Frame,
+    i: usize,
+    t: f64,
+) -> Result<Sample, CliError> {
+    let mut dets = pipeline.detect(frame)?;
+    dets.retain(|d| d.score >= MIN_DETECTION_SCORE);
+    dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
+    Ok(match dets.first() {
+        None => Sample {
+            cues: frame_cues(t, 0, None, frame.width()),
+            template: None,
+            src: None,
+        },
+        Some(d) if i.is_multiple_of(FULL_EVERY) => {
+            let fa = pipeline.analyze_detection(
+                frame,
+                d.clone(),
+                &mut StageTimes::default(),
+                &|| 0.0,
+            )?;
+            let mut cues = frame_cues(t, dets.len(), Some(&fa.mesh), frame.width());
+            cues.passive = Some(fa.liveness.liveness);
+            let template = Embedding::new(fa.embedding)
+                .map(|e| e.to_template().to_base64())
+                .ok();
+            Sample {
+                cues,
+                template,
+                src: None,
+            }
+        }
+        Some(d) => {
+            let mesh = pipeline.mesh(frame, d)?;
+            let mc = MeshCues::measure(&mesh, frame);
+            Sample {
+                cues: frame_cues(t, dets.len(), Some(&mc), frame.width()),
+                template: None,
+                src: None,
+            }
+        }
+    })
 }
 
 /// Deterministic bytes for challenges (SplitMix64): the bench must be reproducible.
@@ -210,14 +246,28 @@ fn passive_ceremony(feed: impl Iterator<Item = Sample>, th: &Thresholds) -> (Ver
     (s.outcome().verdict, passive_only)
 }
 
+/// What an active ceremony leaves: the widget's verdict and what its evidence would be made of.
+pub struct ActiveRun {
+    /// The widget's decision.
+    pub verdict: Verdict,
+    /// Source (recording, frame) of the frame each evidence slot kept (0 = rest, k + 1 = action
+    /// k): the last frame `Step::keep` named for that slot.
+    pub kept: Vec<Option<(usize, usize)>>,
+    /// Resting face width (fraction of the frame width) once the challenge started.
+    pub rest_face_width: Option<f32>,
+    /// The ceremony's reference template (base64).
+    pub reference: Option<String>,
+}
+
 /// Active ceremony: `capture` frames, then each prompt answered by `answer(action)` frames.
-fn active_ceremony(
+pub fn active_ceremony(
     actions: &[LivenessAction],
     capture: impl Iterator<Item = Sample>,
     mut answer: impl FnMut(LivenessAction, f64) -> Vec<Sample>,
     th: &Thresholds,
-) -> Verdict {
+) -> ActiveRun {
     let mut s = Session::with_thresholds(LivenessMode::Active, actions.to_vec(), *th);
+    let mut kept = vec![None; 1 + actions.len()];
     let mut t = 0.0;
     let mut t_first = None;
     for x in capture {
@@ -229,7 +279,12 @@ fn active_ceremony(
         }
     }
     let Some(mut progress) = s.start_challenge() else {
-        return Verdict::Attack("no resting pose");
+        return ActiveRun {
+            verdict: Verdict::Attack("no resting pose"),
+            kept,
+            rest_face_width: None,
+            reference: s.reference_template(),
+        };
     };
     let debug = std::env::var_os("FIO_LIVENESS_DEBUG").is_some();
     while let Progress::Prompt { action, .. } = progress {
@@ -239,10 +294,13 @@ fn active_ceremony(
         }
         for x in frames {
             t = x.cues.t_ms;
-            progress = s
-                .push(x.cues, x.template.as_deref())
-                .progress
-                .unwrap_or(progress);
+            let step = s.push(x.cues, x.template.as_deref());
+            for &slot in &step.keep {
+                if let Some(k) = kept.get_mut(slot) {
+                    *k = x.src;
+                }
+            }
+            progress = step.progress.unwrap_or(progress);
             if !matches!(progress, Progress::Prompt { action: a, .. } if a == action) {
                 break;
             }
@@ -259,7 +317,12 @@ fn active_ceremony(
             out.report.min_similarity
         );
     }
-    out.verdict
+    ActiveRun {
+        verdict: out.verdict,
+        kept,
+        rest_face_width: s.rest_face_width(),
+        reference: s.reference_template(),
+    }
 }
 
 /// Acceptance counts of one row of the table.
@@ -292,6 +355,16 @@ pub struct Table {
     /// Rejected active ceremonies: `outcomes[who][attack reason or error code]`. An attack
     /// should end in `PAD_ATTACK`, a real user who ignores the prompt in `TIMEOUT`.
     outcomes: BTreeMap<String, BTreeMap<&'static str, u32>>,
+    /// Row (d) ceremonies the edge's re-verification rejected: `[who][reason]` (a missing
+    /// action is named).
+    evidence_outcomes: BTreeMap<String, BTreeMap<String, u32>>,
+    /// Row (d): how clearly each evidence crop shows its action, `[who][action]`
+    /// ([`evidence_strength`] measured on the crop against the rest crop).
+    #[serde(skip)]
+    evidence_strengths: BTreeMap<String, BTreeMap<String, Vec<f32>>>,
+    /// The thresholds the table was computed with.
+    #[serde(skip)]
+    th: Thresholds,
 }
 
 const BONA_FIDE: &str = "bona fide";
@@ -323,6 +396,146 @@ impl Table {
             .or_default() += 1;
     }
 
+    fn add_evidence_outcome(&mut self, who: &str, reason: String) {
+        *self
+            .evidence_outcomes
+            .entry(who.to_string())
+            .or_default()
+            .entry(reason)
+            .or_default() += 1;
+    }
+
+    /// Counts one re-verified ceremony of row (d): `crops` are the edge's measurements (with
+    /// similarity), `verdict` its decision.
+    pub fn add_evidence(
+        &mut self,
+        job: &EvidenceJob,
+        crops: &[FrameCues],
+        verdict: Verdict,
+        th: &Thresholds,
+    ) {
+        self.add(job.row, &job.who, verdict == Verdict::Live);
+        if job.row != EVIDENCE_ROW {
+            if let Verdict::Attack(reason) = verdict {
+                self.add_evidence_outcome(&format!("{} (e)", job.who), reason.to_string());
+            }
+            return;
+        }
+        let rest = crops.first().filter(|c| c.has_single_face());
+        let base = rest.map(|r| PoseBaseline {
+            yaw_deg: r.yaw_deg.unwrap_or_default(),
+            pitch_deg: r.pitch_deg.unwrap_or_default(),
+            face_width: r.face_width,
+            ear: r.ear.unwrap_or_default(),
+        });
+        let mut missing = None;
+        for (&action, c) in job.actions.iter().zip(crops.iter().skip(1)) {
+            let Some(v) = base.and_then(|b| evidence_strength(action, c, &b, th)) else {
+                continue;
+            };
+            self.evidence_strengths
+                .entry(job.who.clone())
+                .or_default()
+                .entry(action_name(action))
+                .or_default()
+                .push(v);
+            if !evidence_shown(action, v, th) && missing.is_none() {
+                missing = Some(action);
+            }
+        }
+        if let Verdict::Attack(reason) = verdict {
+            let reason = match missing {
+                Some(a) if reason == "evidence: action not shown" => {
+                    format!("{reason} ({})", action_name(a))
+                }
+                _ => reason.to_string(),
+            };
+            self.add_evidence_outcome(&job.who, reason);
+        } else if verdict != Verdict::Live {
+            self.add_evidence_outcome(&job.who, format!("{verdict:?}"));
+        }
+    }
+
+    /// Markdown: how clearly the evidence crops of row (d) show each action.
+    fn evidence_markdown(&self) -> String {
+        if self.evidence_strengths.is_empty() {
+            return String::new();
+        }
+        let mut s = String::from(
+            "\n| (d) crop shows the action | needs | bona fide: worst | 5th pct | median | \
+             attacks: best | attack crops passing |\n|---|---|---|---|---|---|---|",
+        );
+        let th = self.th;
+        for action in LivenessAction::ALL {
+            let blink = action == LivenessAction::Blink;
+            // Sorted worst first (for a blink: the highest eye ratio).
+            let sorted = |who: &mut dyn Iterator<Item = &Vec<f32>>| {
+                let mut v: Vec<f32> = who.flatten().copied().filter(|x| x.is_finite()).collect();
+                v.sort_by(f32::total_cmp);
+                if blink {
+                    v.reverse();
+                }
+                v
+            };
+            let bf = sorted(
+                &mut self
+                    .evidence_strengths
+                    .get(BONA_FIDE)
+                    .and_then(|m| m.get(&action_name(action)))
+                    .into_iter(),
+            );
+            // Attack crops, best (most convincing) last, with their species.
+            let mut at: Vec<(f32, &str)> = self
+                .evidence_strengths
+                .iter()
+                .filter(|(who, _)| *who != BONA_FIDE)
+                .flat_map(|(who, m)| {
+                    m.get(&action_name(action))
+                        .into_iter()
+                        .flatten()
+                        .map(move |&x| (x, who.as_str()))
+                })
+                .filter(|x| x.0.is_finite())
+                .collect();
+            at.sort_by(|a, b| a.0.total_cmp(&b.0));
+            if blink {
+                at.reverse();
+            }
+            let at_q = |q: f64, v: &[f32]| {
+                v.get(((v.len().saturating_sub(1)) as f64 * q).round() as usize)
+                    .map_or("–".to_string(), |x| format!("{x:.2}"))
+            };
+            let best = at
+                .last()
+                .map_or("–".to_string(), |(x, who)| format!("{x:.2} ({who})"));
+            let passing = at
+                .iter()
+                .filter(|&&(x, _)| evidence_shown(action, x, &th))
+                .count();
+            let needs = if blink {
+                format!("eye ratio < {}", evidence_bar(action, &th))
+            } else {
+                format!("≥ {} of threshold", evidence_bar(action, &th))
+            };
+            s += &format!(
+                "\n| {} | {needs} | {} | {} | {} | {} | {passing}/{} |",
+                action_name(action),
+                at_q(0.0, &bf),
+                at_q(0.05, &bf),
+                at_q(0.5, &bf),
+                best,
+                at.len()
+            );
+        }
+        s += "\n\n| (d) rejected by the edge as | count |\n|---|---|";
+        for (who, o) in &self.evidence_outcomes {
+            for (reason, n) in o {
+                s += &format!("\n| {who}: {reason} | {n} |");
+            }
+        }
+        s + "\n"
+    }
+
     /// Markdown: BPCER on bona fide, APCER per species, per configuration.
     pub fn markdown(&self) -> String {
         let species: Vec<String> = self
@@ -340,13 +553,17 @@ impl Table {
         s += "\n|---|---|";
         s += &"---|".repeat(species.len());
         for (config, r) in &self.rows {
-            let bf = r.get(BONA_FIDE).copied().unwrap_or_default();
-            s += &format!(
-                "\n| {config} | {:.1} % ({}/{}) |",
-                bf.rate(false),
-                bf.attempts - bf.accepted,
-                bf.attempts
-            );
+            match r.get(BONA_FIDE) {
+                Some(bf) => {
+                    s += &format!(
+                        "\n| {config} | {:.1} % ({}/{}) |",
+                        bf.rate(false),
+                        bf.attempts - bf.accepted,
+                        bf.attempts
+                    )
+                }
+                None => s += &format!("\n| {config} | – |"),
+            }
             for sp in &species {
                 let t = r.get(sp).copied().unwrap_or_default();
                 s += &format!(" {:.1} % ({}/{}) |", t.rate(true), t.accepted, t.attempts);
@@ -364,7 +581,7 @@ impl Table {
             let other = get("NO_FACES_DETECTED") + get("MANY_FACES");
             s += &format!("\n| {who} | {pad} | {} | {other} |", get("TIMEOUT"));
         }
-        s + "\n"
+        s + "\n" + &self.evidence_markdown()
     }
 }
 
@@ -392,9 +609,150 @@ fn slice<'a>(recs: &'a [Recording], clip: &str, start_s: f64, end_s: f64) -> Vec
         .collect()
 }
 
-/// Runs every simulation and returns the table.
-pub fn evaluate(recs: &[Recording], segments: &[Segment], th: &Thresholds) -> Table {
-    let mut table = Table::default();
+/// Frames of one clip's `neutral` rest followed by `seg` and the rest again, re-timed from `t0`:
+/// how a person answers a prompt (starts from rest, performs, comes back to rest). The rest
+/// frames come from the clip's first neutral segment, as the browser test's responder plays them
+/// (the clips' own surroundings of a segment often hold the opposite turn).
+pub fn answer_with(
+    recs: &[Recording],
+    neutral: &[&Segment],
+    seg: &Segment,
+    t0: f64,
+) -> Vec<Sample> {
+    let rest = neutral
+        .iter()
+        .find(|r| r.clip == seg.clip)
+        .map(|r| slice(recs, &r.clip, r.start_s, r.start_s + ANSWER_MARGIN_S))
+        .unwrap_or_default();
+    let action = slice(recs, &seg.clip, seg.start_s, seg.end_s);
+    rest.iter()
+        .chain(action.iter())
+        .chain(rest.iter())
+        .enumerate()
+        .map(|(i, s)| {
+            let mut s = (*s).clone();
+            s.cues.t_ms = t0 + i as f64 * 100.0;
+            s
+        })
+        .collect()
+}
+
+/// The frames of a neutral segment re-timed to start at 0: a ceremony's capture.
+pub fn capture_of(recs: &[Recording], n: &Segment) -> Vec<Sample> {
+    let capture: Vec<Sample> = slice(recs, &n.clip, n.start_s, n.end_s)
+        .into_iter()
+        .cloned()
+        .collect();
+    let t_base = capture.first().map_or(0.0, |s| s.cues.t_ms);
+    capture
+        .into_iter()
+        .map(|mut s| {
+            s.cues.t_ms -= t_base;
+            s
+        })
+        .collect()
+}
+
+/// Row (d): a ceremony whose evidence crops the edge re-verifies.
+pub const EVIDENCE_ROW: &str = "(d) active + edge re-verification";
+
+/// Row (e): a tampered client that picks each evidence frame from the whole attack video.
+pub const PICKING_ROW: &str = "(e) tampered client, frames picked from the whole video";
+
+/// Evidence a client sends for one ceremony, to be cut from recorded frames and re-verified.
+#[derive(Clone, Debug)]
+pub struct EvidenceJob {
+    /// The table row it counts in.
+    pub row: &'static str,
+    /// `bona fide` or the attack species.
+    pub who: String,
+    /// The challenge's actions.
+    pub actions: Vec<LivenessAction>,
+    /// Source (recording, frame) of each crop: rest, then one per action.
+    pub frames: Vec<(usize, usize)>,
+    /// Resting face width, fraction of the frame width (the crops' common scale).
+    pub rest_width: f32,
+    /// The template the crops are compared with (base64).
+    pub reference: String,
+}
+
+impl EvidenceJob {
+    /// The evidence of a ceremony the widget ran; `None` when a slot kept no frame.
+    fn from_run(who: &str, actions: &[LivenessAction], run: &ActiveRun) -> Option<Self> {
+        Some(Self {
+            row: EVIDENCE_ROW,
+            who: who.to_string(),
+            actions: actions.to_vec(),
+            frames: run.kept.iter().copied().collect::<Option<Vec<_>>>()?,
+            rest_width: run.rest_face_width?,
+            reference: run.reference.clone()?,
+        })
+    }
+}
+
+/// A tampered client on an attack feed: it skips the widget's decision, claims every action and
+/// sends the frames that look most like each slot: the most restful capture frame, and for
+/// prompt `k` the frame of its answer window (`windows[k]`) that shows action `k` best.
+fn tampered_job(
+    who: &str,
+    actions: &[LivenessAction],
+    capture: &[Sample],
+    windows: &[Vec<Sample>],
+    th: &Thresholds,
+) -> Option<EvidenceJob> {
+    let mut s = Session::with_thresholds(LivenessMode::Active, actions.to_vec(), *th);
+    for x in capture {
+        s.push(x.cues, x.template.as_deref());
+    }
+    s.start_challenge()?;
+    let cues: Vec<FrameCues> = capture.iter().map(|x| x.cues).collect();
+    let base = PoseBaseline::from_frames(&cues[cues.len().saturating_sub(12)..], BASELINE_FRAMES)?;
+    let rest = capture
+        .iter()
+        .filter_map(|x| Some((x, rest_score(&x.cues, &base, th)?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?
+        .0;
+    let mut frames = vec![rest.src?];
+    for (action, window) in actions.iter().zip(windows) {
+        // Higher is clearer, except a blink's eye ratio.
+        let score = |x: &Sample| {
+            evidence_strength(*action, &x.cues, &base, th).map(|v| {
+                if *action == LivenessAction::Blink {
+                    -v
+                } else {
+                    v
+                }
+            })
+        };
+        let best = window
+            .iter()
+            .filter(|x| score(x).is_some())
+            .max_by(|a, b| score(a).unwrap_or(0.0).total_cmp(&score(b).unwrap_or(0.0)))
+            .or(window.first())?;
+        frames.push(best.src?);
+    }
+    Some(EvidenceJob {
+        row: EVIDENCE_ROW,
+        who: who.to_string(),
+        actions: actions.to_vec(),
+        frames,
+        rest_width: s.rest_face_width()?,
+        reference: s.reference_template()?,
+    })
+}
+
+/// Runs every simulation; returns the table of rows (a)–(c) and the evidence row (d)'s ceremonies
+/// still to be re-verified (bona fide ceremonies the widget rejected are already counted in (d)).
+pub fn evaluate(
+    recs: &[Recording],
+    segments: &[Segment],
+    th: &Thresholds,
+) -> (Table, Vec<EvidenceJob>) {
+    let mut table = Table {
+        th: *th,
+        ..Table::default()
+    };
+    let mut jobs = Vec::new();
     let mut rng = Rng(0x0F10_2026);
     let can = answerable(segments);
     for r in recs {
@@ -428,12 +786,38 @@ pub fn evaluate(recs: &[Recording], segments: &[Segment], th: &Thresholds) -> Ta
                     let capture: Vec<Sample> = cursor.by_ref().take(21).collect();
                     let v = active_ceremony(
                         &actions,
-                        capture.into_iter(),
+                        capture.iter().cloned(),
                         |_, _| cursor.by_ref().take(10).collect(),
                         th,
-                    );
+                    )
+                    .verdict;
                     table.add("(c) active challenge", &who, v == Verdict::Live);
                     table.add_outcome(&who, v);
+                    // (d): the same feed, prompts answered 10 frames each, sent as evidence by
+                    // a client that claims live whatever the widget decided (every other start:
+                    // each crop costs a full measurement).
+                    if !start.is_multiple_of(EVIDENCE_ATTACK_STRIDE) {
+                        continue;
+                    }
+                    let mut cursor = play(&r.samples, start, 0.0).skip(capture.len());
+                    let windows: Vec<Vec<Sample>> = actions
+                        .iter()
+                        .map(|_| cursor.by_ref().take(10).collect())
+                        .collect();
+                    match tampered_job(&who, &actions, &capture, &windows, th) {
+                        Some(job) => jobs.push(job),
+                        None => table.add(EVIDENCE_ROW, &who, false),
+                    }
+                    // (e): the same client picking each action's frame from the whole video.
+                    let whole: Vec<Sample> = play(&r.samples, start, 0.0).take(len).collect();
+                    let windows = vec![whole; actions.len()];
+                    match tampered_job(&who, &actions, &capture, &windows, th) {
+                        Some(job) => jobs.push(EvidenceJob {
+                            row: PICKING_ROW,
+                            ..job
+                        }),
+                        None => table.add(PICKING_ROW, &who, false),
+                    }
                 }
             }
         }
@@ -441,25 +825,14 @@ pub fn evaluate(recs: &[Recording], segments: &[Segment], th: &Thresholds) -> Ta
     // Active mode, bona fide: neutral capture, then each prompt answered by a real segment.
     let neutral: Vec<&Segment> = segments.iter().filter(|s| s.action == "neutral").collect();
     for (k, n) in neutral.iter().enumerate() {
-        let capture: Vec<Sample> = slice(recs, &n.clip, n.start_s, n.end_s)
-            .into_iter()
-            .cloned()
-            .collect();
+        let capture = capture_of(recs, n);
         if capture.len() < 10 || can.is_empty() {
             continue;
         }
-        let t_base = capture[0].cues.t_ms;
-        let capture: Vec<Sample> = capture
-            .into_iter()
-            .map(|mut s| {
-                s.cues.t_ms -= t_base;
-                s
-            })
-            .collect();
         for _ in 0..CHALLENGES_PER_NEUTRAL {
             let actions = challenge(&mut rng, &can);
             let mut pick = k;
-            let v = active_ceremony(
+            let run = active_ceremony(
                 &actions,
                 capture.clone().into_iter(),
                 |action, t0| {
@@ -474,31 +847,23 @@ pub fn evaluate(recs: &[Recording], segments: &[Segment], th: &Thresholds) -> Ta
                         return Vec::new();
                     }
                     pick += 1;
-                    let seg = options[pick % options.len()];
-                    // A person starts from rest and comes back to it: rest frames of the same
-                    // clip around the segment, as the browser test's responder plays them
-                    // (the clips' own surroundings often hold the opposite turn).
-                    let rest = neutral
-                        .iter()
-                        .find(|r| r.clip == seg.clip)
-                        .map(|r| slice(recs, &r.clip, r.start_s, r.start_s + ANSWER_MARGIN_S))
-                        .unwrap_or_default();
-                    let action = slice(recs, &seg.clip, seg.start_s, seg.end_s);
-                    rest.iter()
-                        .chain(action.iter())
-                        .chain(rest.iter())
-                        .enumerate()
-                        .map(|(i, s)| {
-                            let mut s = (*s).clone();
-                            s.cues.t_ms = t0 + i as f64 * 100.0;
-                            s
-                        })
-                        .collect()
+                    answer_with(recs, &neutral, options[pick % options.len()], t0)
                 },
                 th,
             );
+            let v = run.verdict;
             table.add("(c) active challenge", BONA_FIDE, v == Verdict::Live);
             table.add_outcome(BONA_FIDE, v);
+            match EvidenceJob::from_run(BONA_FIDE, &actions, &run) {
+                Some(job) if v == Verdict::Live => jobs.push(job),
+                Some(_) => table.add(EVIDENCE_ROW, BONA_FIDE, false),
+                None => {
+                    table.add(EVIDENCE_ROW, BONA_FIDE, false);
+                    if v == Verdict::Live {
+                        table.add_evidence_outcome(BONA_FIDE, "a slot kept no frame".into());
+                    }
+                }
+            }
             // The same person ignoring the prompts: the rest of the neutral footage, then
             // nothing. This must end in TIMEOUT (retry), not PAD_ATTACK.
             let idle: Vec<Sample> = capture.clone();
@@ -518,11 +883,26 @@ pub fn evaluate(recs: &[Recording], segments: &[Segment], th: &Thresholds) -> Ta
                     frames
                 },
                 th,
-            );
+            )
+            .verdict;
             table.add_outcome("bona fide ignoring the prompt", v);
         }
     }
-    table
+    (table, jobs)
+}
+
+/// Reads `fixtures/segments.json` (or a bare list of segments), naming the file on errors.
+pub fn read_segments(path: &Path) -> Result<Vec<Segment>, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| CliError(format!("{}: not JSON ({e})", path.display())))?;
+    let list = v.get("segments").cloned().unwrap_or(v);
+    serde_json::from_value(list).map_err(|e| {
+        CliError(format!(
+            "{}: not a segments file ({e}; expected {{\"segments\": [{{\"clip\", \"action\", \"start_s\", \"end_s\"}}]}} as written by `fio mesh --segments --json`)",
+            path.display()
+        ))
+    })
 }
 
 /// Loads cached samples or analyses the video (cache: `<cache>/<name>.json`).
@@ -545,7 +925,8 @@ pub fn load_or_record(
         matches!((a.modified(), b.modified()), (Ok(x), Ok(y)) if x >= y)
     };
     if fresh(&cached) {
-        if let Ok(r) = serde_json::from_slice::<Recording>(&std::fs::read(&cached)?) {
+        if let Ok(mut r) = serde_json::from_slice::<Recording>(&std::fs::read(&cached)?) {
+            r.video = video.to_path_buf();
             return Ok(r);
         }
     }
@@ -559,6 +940,7 @@ pub fn load_or_record(
         name,
         species,
         samples: record(p, video)?,
+        video: video.to_path_buf(),
     };
     std::fs::create_dir_all(cache)?;
     std::fs::write(&cached, serde_json::to_vec(&rec)?)?;
@@ -603,14 +985,10 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
             &cache,
         )?);
     }
-    let segs: Vec<Segment> = {
-        let v: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(segments)
-                .map_err(|e| CliError(format!("{}: {e}", segments.display())))?,
-        )?;
-        let list = v.get("segments").cloned().unwrap_or(v);
-        serde_json::from_value(list)?
-    };
+    for (i, r) in recs.iter_mut().enumerate() {
+        r.tag(i);
+    }
+    let segs = read_segments(segments)?;
     // FIO_LIVENESS_THRESHOLDS='{"turnYawDeg": 12, ...}' overrides shipped values, for sweeps.
     let mut th = Thresholds::DEFAULT;
     if let Ok(over) = std::env::var("FIO_LIVENESS_THRESHOLDS") {
@@ -627,7 +1005,35 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
         th = serde_json::from_value(v)?;
         eprintln!("thresholds: {}", serde_json::to_string(&th)?);
     }
-    let table = evaluate(&recs, &segs, &th);
+    let (mut table, jobs) = evaluate(&recs, &segs, &th);
+    let judged = crate::evidence::judge(&recs, &jobs, models, &th, Some(&cache))?;
+    let debug = std::env::var_os("FIO_LIVENESS_DEBUG").is_some();
+    for (job, (crops, verdict)) in jobs.iter().zip(judged) {
+        if debug && job.who == BONA_FIDE {
+            // What the widget measured on each kept frame next to what the edge measured on
+            // its crop.
+            eprintln!("evidence {:?}: {verdict:?}", job.actions);
+            for (k, (&(r, f), c)) in job.frames.iter().zip(&crops).enumerate() {
+                let w = recs[r].samples[f].cues;
+                eprintln!(
+                    "  slot {k} {}#{f}: widget yaw {:.1} pitch {:.1} width {:.3} ear {:.3} | \
+                     crop yaw {:.1} pitch {:.1} width {:.3} ear {:.3} passive {:.2} sim {:.2}",
+                    recs[r].name,
+                    w.yaw_deg.unwrap_or(f32::NAN),
+                    w.pitch_deg.unwrap_or(f32::NAN),
+                    w.face_width,
+                    w.ear.unwrap_or(f32::NAN),
+                    c.yaw_deg.unwrap_or(f32::NAN),
+                    c.pitch_deg.unwrap_or(f32::NAN),
+                    c.face_width,
+                    c.ear.unwrap_or(f32::NAN),
+                    c.passive.unwrap_or(f32::NAN),
+                    c.similarity.unwrap_or(f32::NAN),
+                );
+            }
+        }
+        table.add_evidence(job, &crops, verdict, &th);
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&table)?);
     } else {
@@ -636,8 +1042,20 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
         println!(
             "Bona fide: cap12 + cap13 (real webcam sessions, 10 fps). Active bona fide ceremonies \
              answer prompts with real segments; prompts drawn from: {}. Attacks are synthetic \
-             (fixtures/attacks). Shipped thresholds: fio_core::liveness::Thresholds::DEFAULT.",
-            can.join(", ")
+             (fixtures/attacks). (d): the widget's evidence crops of each ceremony (bona fide: \
+             the frames the session kept, rejected ceremonies count as rejected), re-verified \
+             with fio_core::liveness::verify_evidence; attacks: a tampered client that claims \
+             live and sends the capture's most restful frame and, per prompt, the frame of its \
+             10-frame answer window that shows the action best (every {} frames of start \
+             offset). (e): the same client picking each frame from the whole video. \
+             Thresholds: {}.",
+            can.join(", "),
+            EVIDENCE_ATTACK_STRIDE,
+            if th == Thresholds::DEFAULT {
+                "shipped (fio_core::liveness::Thresholds::DEFAULT)"
+            } else {
+                "overridden by FIO_LIVENESS_THRESHOLDS"
+            }
         );
     }
     Ok(())
@@ -679,5 +1097,105 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("APCER print"));
+    }
+
+    fn sample(i: usize, yaw: f32, width: f32, ear: f32) -> Sample {
+        Sample {
+            cues: FrameCues {
+                t_ms: i as f64 * 100.0,
+                faces: 1,
+                ear: Some(ear),
+                yaw_deg: Some(yaw),
+                pitch_deg: Some(0.0),
+                face_width: width,
+                passive: Some(0.9),
+                similarity: None,
+            },
+            template: (i == 0).then(|| {
+                Embedding::new((0..192).map(|k| (k as f32 * 0.37).sin()).collect())
+                    .unwrap()
+                    .to_template()
+                    .to_base64()
+            }),
+            src: Some((3, i)),
+        }
+    }
+
+    #[test]
+    fn a_tampered_client_sends_the_most_convincing_frames() {
+        let th = Thresholds::DEFAULT;
+        // Capture: rest with one slightly turned frame; windows: the clearest frame wins.
+        let capture: Vec<Sample> = (0..21)
+            .map(|i| sample(i, if i == 5 { 6.0 } else { 0.0 }, 0.4, 0.2))
+            .collect();
+        let windows = vec![
+            vec![
+                sample(30, 4.0, 0.4, 0.2),
+                sample(31, 14.0, 0.4, 0.2),
+                sample(32, 9.0, 0.4, 0.2),
+            ],
+            vec![sample(40, 0.0, 0.4, 0.2), sample(41, 0.0, 0.4, 0.08)],
+        ];
+        let actions = [LivenessAction::TurnLeft, LivenessAction::Blink];
+        let job = tampered_job("print", &actions, &capture, &windows, &th).unwrap();
+        assert_eq!(job.row, EVIDENCE_ROW);
+        assert_eq!(job.frames[1..], [(3, 31), (3, 41)]);
+        assert_ne!(
+            job.frames[0],
+            (3, 5),
+            "the turned capture frame is not the rest"
+        );
+        assert!((job.rest_width - 0.4).abs() < 1e-6);
+        assert_eq!(job.reference, capture[0].template.clone().unwrap());
+        // Without a face in the capture there is nothing to send.
+        let faceless: Vec<Sample> = capture
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                s.cues.faces = 0;
+                s
+            })
+            .collect();
+        assert!(tampered_job("print", &actions, &faceless, &windows, &th).is_none());
+    }
+
+    #[test]
+    fn the_evidence_row_names_the_missing_action() {
+        let th = Thresholds::DEFAULT;
+        let mut t = Table {
+            th,
+            ..Table::default()
+        };
+        let job = EvidenceJob {
+            row: EVIDENCE_ROW,
+            who: BONA_FIDE.into(),
+            actions: vec![LivenessAction::TurnLeft, LivenessAction::ComeCloser],
+            frames: vec![(0, 0), (0, 1), (0, 2)],
+            rest_width: 0.25,
+            reference: String::new(),
+        };
+        let crops: Vec<FrameCues> = [(0.0, 0.45), (15.0, 0.45), (0.0, 0.47)]
+            .iter()
+            .map(|&(yaw, w)| sample(0, yaw, w, 0.2).cues)
+            .collect();
+        t.add_evidence(
+            &job,
+            &crops,
+            Verdict::Attack("evidence: action not shown"),
+            &th,
+        );
+        let md = t.markdown();
+        assert!(
+            md.contains("| (d) active + edge re-verification | 100.0 % (1/1) |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("bona fide: evidence: action not shown (comeCloser) | 1 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| turnLeft | ≥ 0.8 of threshold | 1.50 |"),
+            "{md}"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! `fio`: analyse, compare and evaluate faces with the OpenFIO pipeline, natively.
 
 mod eval;
+mod evidence;
 mod image_io;
 mod liveness_eval;
 mod mesh;
@@ -29,7 +30,13 @@ const USAGE: &str = "usage:
                                        coming closer and neutral stretches
   fio liveness-eval [DATA_DIR] [SEGMENTS.json] [--json]
                                        APCER per attack species and BPCER of the liveness
-                                       decision on the real clips and the attack videos
+                                       decision on the real clips and the attack videos,
+                                       with and without edge re-verification of crops
+  fio evidence-crops VIDEO.y4m SEGMENTS.json OUT_DIR [--json]
+                                       the widget's edge re-verification evidence for one
+                                       bona fide clip: OUT_DIR/rest.rgb and <action>.rgb
+                                       (160x160 RGB) from one-action challenges answered by
+                                       the clip's segments, and template.txt (the reference)
 options:
   --models DIR   model directory (default: the repository's models/, or $FIO_MODELS)";
 
@@ -163,6 +170,21 @@ fn run(args: Vec<String>) -> Result<(), Outcome> {
                 .get(1)
                 .map_or_else(|| PathBuf::from("fixtures/segments.json"), PathBuf::from);
             liveness_eval::run(&args.models, &data, &segments, args.json).map_err(Failed)
+        }
+        "evidence-crops" => {
+            let [video, segments, out] = args.positional.as_slice() else {
+                return Err(Usage(
+                    "evidence-crops needs VIDEO.y4m SEGMENTS.json OUT_DIR".into(),
+                ));
+            };
+            evidence::crops_command(
+                &args.models,
+                Path::new(video),
+                Path::new(segments),
+                Path::new(out),
+                args.json,
+            )
+            .map_err(Failed)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
