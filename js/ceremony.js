@@ -13,17 +13,23 @@
 // Liveness (fio_core::liveness, in the engine's Web Worker): every analysed frame's face-mesh
 // cues feed one session; the widget only shows prompts and maps the outcome to a FACEIO code
 // (PAD_ATTACK, TIMEOUT, NO_FACES_DETECTED, MANY_FACES). The report goes to the edge, which
-// re-runs the same decision on it.
+// re-runs the same decision on it. When the app re-verifies liveness at the edge (the session
+// answer carries `evidenceKey`; active mode), the worker also keeps one 160×160 face crop per
+// step (the user at rest, then the clearest frame of each prompted action); they are sealed to
+// that key (evidence.js) and sent as `liveness.evidence` with this challenge's enroll /
+// authenticate request only.
 //
 // Closing the widget (× or Escape) rejects with: TERMS_NOT_ACCEPTED on the intro and terms
 // screens, PERMISSION_REFUSED on the permission screen, PROCESSING_ERR anywhere else (FACEIO has
 // no "closed by user" code). restartSession() aborts a running ceremony with SESSION_EXPIRED.
-// Camera frames never leave the browser: only templates and scores are sent.
+// Camera frames never leave the browser: only templates and scores are sent, plus those few
+// sealed face crops when the app asks for edge re-verification.
 
 import { ERROR_CODES as E, FioError, errorName, toCode } from "./errors.js";
 import { pinProblem, DEFAULT_PIN_POLICY } from "./params.js";
 import { resolveLocale, strings, format } from "./locales/index.js";
 import { Widget } from "./widget/widget.js";
+import { sealEvidence } from "./evidence.js";
 
 const ENROLL_SAMPLES = 4; // ≥ 3 good frames...
 const ENROLL_SPAN_MS = 1800; // ...over ~2 s
@@ -46,6 +52,13 @@ function median(xs) {
   if (!a.length) return NaN;
   const m = a.length >> 1;
   return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+}
+
+/** The liveness result without its sealed crops: follow-up requests (PIN) use a new challenge. */
+function withoutEvidence(liveness) {
+  if (!liveness || !liveness.evidence) return liveness;
+  const { evidence: _evidence, ...rest } = liveness;
+  return rest;
 }
 
 function waitEvent(target, name) {
@@ -300,7 +313,11 @@ export class Ceremony {
     let lastGuidance = "noFace";
     const hardCap = Math.max(this.p.idleMs * 2, 60_000);
     const mode = this.policy.livenessMode || "active";
-    await this.guard(this.engine.livenessBegin(mode, this.policy.actions || []));
+    // Edge re-verification: crops are kept only when the edge gave this challenge a key.
+    const key = this.session && this.session.evidenceKey;
+    this.evidenceFor = typeof key === "string" && key && mode === "active"
+      ? { key, challengeId: this.session.challengeId } : null;
+    await this.guard(this.engine.livenessBegin(mode, this.policy.actions || [], !!this.evidenceFor));
     let blinks = 0;
     let ready = false; // enough frames with one face for the liveness decision
     for (;;) {
@@ -375,7 +392,7 @@ export class Ceremony {
   /** The session's outcome as edge evidence, or the FACEIO rejection it implies. */
   async livenessResult() {
     await this.activeActions();
-    const out = await this.guard(this.engine.livenessOutcome());
+    const { outcome: out, bundle } = await this.guard(this.engine.livenessOutcome());
     if (this.debug) this.debug.liveness = out;
     if (out.error) {
       const code = E[out.error] ?? E.PAD_ATTACK;
@@ -384,7 +401,20 @@ export class Ceremony {
     }
     const r = out.report;
     const score = Math.max(0, Math.min(1, typeof r.passive === "number" ? r.passive : 1));
-    return { score, passed: true, actions: r.actions, report: r };
+    const liveness = { score, passed: true, actions: r.actions, report: r };
+    if (this.evidenceFor) {
+      // A step without a crop: nothing is sent, and the edge rejects the ceremony (PAD_ATTACK).
+      if (bundle) {
+        try {
+          liveness.evidence = await this.guard(sealEvidence(this.evidenceFor.key, this.evidenceFor.challengeId, bundle));
+        } catch (e) {
+          if (this.aborted) throw e;
+          throw new FioError(E.PROCESSING_ERR, `cannot seal the liveness evidence: ${e && e.message}`);
+        }
+      }
+      if (this.debug) this.debug.evidence = { bundleBytes: bundle ? bundle.byteLength : 0, sealed: !!liveness.evidence };
+    }
+    return liveness;
   }
 
   checkPin(pin, confirm) {
@@ -414,6 +444,7 @@ export class Ceremony {
     if (this.debug) Object.assign(this.debug, { details, samples: samples.length });
     this.state("pin");
     let challengeId = this.session.challengeId;
+    let sentLiveness = liveness;
     let notice;
     for (;;) {
       const { pin, confirm } = await this.guard(this.widget.askPin({ error: notice }));
@@ -429,7 +460,7 @@ export class Ceremony {
         const res = await this.guard(this.client.enroll({
           challengeId,
           templates,
-          liveness,
+          liveness: sentLiveness,
           details,
           payload: this.p.payload,
           pin,
@@ -440,6 +471,7 @@ export class Ceremony {
         if (toCode(e) === E.UNIQUE_PIN_REQUIRED && e.body && e.body.retry && e.body.retry.challengeId) {
           // Not a rejection: ask another PIN, resend under the fresh challenge.
           challengeId = e.body.retry.challengeId;
+          sentLiveness = withoutEvidence(liveness);
           notice = this.s.pinNotUnique;
           this.state("pin");
           continue;
@@ -474,7 +506,7 @@ export class Ceremony {
       }
       this.widget.setPinBusy(true);
       this.state("submitting");
-      res = await this.guard(this.client.authenticate({ challengeId: res.challengeId, template, liveness, pin }, this.edgeOpts()));
+      res = await this.guard(this.client.authenticate({ challengeId: res.challengeId, template, liveness: withoutEvidence(liveness), pin }, this.edgeOpts()));
     }
     if (!res || typeof res.facialId !== "string") throw new FioError(E.PROCESSING_ERR, "malformed authenticate reply");
     await this.finish(this.s.successAuth);

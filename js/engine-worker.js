@@ -9,10 +9,14 @@
 //   → {type:"init", id, wasmBase, modelsBase, detectorSize}   ← {type:"ready", id, manifest, errorCodes}
 //   → {type:"analyze", id, frame, full, t}                     ← {type:"result", id, analysis}
 //   → {type:"checkEnrollment", id, templates}                  ← {type:"result", id, template}
-//   → {type:"livenessBegin", id, mode, actions}                ← {type:"result", id}
-//       from then on every analyze result also carries `liveness: {blinks, progress}`
+//   → {type:"livenessBegin", id, mode, actions, evidence}      ← {type:"result", id}
+//       from then on every analyze result also carries `liveness: {blinks, ready, progress}`;
+//       with `evidence` (the app re-verifies liveness at the edge) the worker also keeps, during
+//       the prompts, the 160×160 crop of each frame the session marks as the clearest of a step
 //   → {type:"livenessChallenge", id}                           ← {type:"result", id, progress}
-//   → {type:"livenessOutcome", id}                             ← {type:"result", id, outcome}
+//   → {type:"livenessOutcome", id}                             ← {type:"result", id, outcome, bundle}
+//       bundle: the crop bundle's ArrayBuffer (transferred), null without evidence or while a
+//       step has no crop
 //   ← {type:"progress", loaded, total}   ← {type:"error", id, code, message}
 
 const PROCESSING_ERR = 9;
@@ -22,6 +26,7 @@ const CACHE_NAME = "openfio-models-v1";
 let wasm = null;
 let engine = null;
 let liveness = null; // the ceremony's LivenessSession
+let keepEvidence = false; // the ceremony collects evidence crops (edge re-verification)
 let canvas = null;
 let ctx2d = null;
 
@@ -156,12 +161,22 @@ self.onmessage = async (ev) => {
       analysis.height = height;
       // The capture time, not the end of analysis: blinks are judged on frame spacing.
       if (typeof msg.t === "number" && Number.isFinite(msg.t)) analysis.cues.tMs = msg.t;
-      if (liveness) analysis.liveness = plain(liveness.push(analysis.cues, analysis.main ? analysis.main.template : undefined));
+      if (liveness) {
+        const step = plain(liveness.push(analysis.cues, analysis.main ? analysis.main.template : undefined));
+        const keep = step.keep;
+        delete step.keep;
+        // The frame is the clearest so far of a step: keep its crop (it never leaves as pixels).
+        if (keepEvidence && keep && keep.length && analysis.faces.length) {
+          liveness.keepEvidence(rgba, width, height, analysis.faces[0].bbox, keep);
+        }
+        analysis.liveness = step;
+      }
       self.postMessage({ type: "result", id, analysis });
     } else if (msg.type === "livenessBegin") {
       if (!wasm) throw new Error("engine not initialised");
       if (liveness) liveness.free();
       liveness = new wasm.LivenessSession(msg.mode, msg.actions || []);
+      keepEvidence = !!msg.evidence;
       self.postMessage({ type: "result", id });
     } else if (msg.type === "livenessChallenge") {
       if (!liveness) throw new Error("no liveness session");
@@ -169,9 +184,12 @@ self.onmessage = async (ev) => {
     } else if (msg.type === "livenessOutcome") {
       if (!liveness) throw new Error("no liveness session");
       const outcome = plain(liveness.outcome());
+      const bytes = keepEvidence ? liveness.evidenceBundle() : null;
       liveness.free();
       liveness = null;
-      self.postMessage({ type: "result", id, outcome });
+      keepEvidence = false;
+      const bundle = bytes ? bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) : null;
+      self.postMessage({ type: "result", id, outcome, bundle }, bundle ? [bundle] : []);
     } else if (msg.type === "checkEnrollment") {
       if (!wasm) throw new Error("engine not initialised");
       try {

@@ -132,9 +132,10 @@ export class Engine {
     return { analysis: r.analysis };
   }
 
-  /** Starts the ceremony's liveness session (mode "off" | "passive" | "active"). */
-  async livenessBegin(mode, actions) {
-    await this.call({ type: "livenessBegin", mode, actions: actions || [] });
+  /** Starts the ceremony's liveness session (mode "off" | "passive" | "active"); with
+   * `evidence`, the worker keeps the evidence crops of the prompts (edge re-verification). */
+  async livenessBegin(mode, actions, evidence = false) {
+    await this.call({ type: "livenessBegin", mode, actions: actions || [], evidence: !!evidence });
   }
 
   /** Starts the prompted actions; → the first progress, or null when nothing can be prompted. */
@@ -142,9 +143,11 @@ export class Engine {
     return (await this.call({ type: "livenessChallenge" })).progress;
   }
 
-  /** Ends the session; → {report, verdict, error}. */
+  /** Ends the session; → {outcome: {report, verdict, error}, bundle: Uint8Array | null} (the
+   * evidence crop bundle, when the session kept evidence and every step has a crop). */
   async livenessOutcome() {
-    return (await this.call({ type: "livenessOutcome" })).outcome;
+    const r = await this.call({ type: "livenessOutcome" });
+    return { outcome: r.outcome, bundle: r.bundle ? new Uint8Array(r.bundle) : null };
   }
 
   /** Mean template of an enrollment's frames, or rejects FioError(FACE_MISMATCH). */

@@ -2,11 +2,12 @@
 //! per video frame turns RGBA pixels into detections, guidance and, on request, a template.
 
 use fio_core::decision::MIN_DETECTION_SCORE;
-use fio_core::liveness::FrameCues;
+use fio_core::liveness::{CropBundle, FrameCues, EVIDENCE_SIDE};
 use fio_core::{Embedding, FaceObservation, Guidance};
 use fio_vision::align::align_arcface;
 use fio_vision::attributes::Gender;
 use fio_vision::detect::Detection;
+use fio_vision::evidence::evidence_crop;
 use fio_vision::liveness::LivenessScores;
 use fio_vision::liveness_cues::frame_cues;
 use fio_vision::quality::{head_pose, sharpness_and_brightness};
@@ -205,6 +206,85 @@ impl Engine {
     }
 }
 
+/// The evidence crops of one ceremony (edge re-verification): one slot for the user at rest and
+/// one per prompted action, each holding the crop of the clearest frame seen so far
+/// (`fio_core::liveness::Step::keep` says which frame that is).
+#[derive(Clone, Debug)]
+pub struct EvidenceSlots {
+    crops: Vec<Option<Vec<u8>>>,
+}
+
+impl EvidenceSlots {
+    /// Empty slots for a challenge of `actions` prompts (rest + one per action).
+    pub fn new(actions: usize) -> Self {
+        Self {
+            crops: vec![None; 1 + actions],
+        }
+    }
+
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.crops.len()
+    }
+
+    /// Always false: there is at least the rest slot.
+    pub fn is_empty(&self) -> bool {
+        self.crops.is_empty()
+    }
+
+    /// Cuts the crop of the face whose box is `bbox` (`[x, y, w, h]`, frame pixels) at the
+    /// ceremony's scale (`rest_face_width`: the resting face width as a fraction of the frame
+    /// width) and stores it in every slot of `slots`. Errors on a slot out of range or a bad
+    /// scale; cuts nothing when `slots` is empty.
+    pub fn keep(
+        &mut self,
+        frame: &Frame,
+        bbox: [f32; 4],
+        rest_face_width: f32,
+        slots: &[usize],
+    ) -> Result<(), String> {
+        if slots.is_empty() {
+            return Ok(());
+        }
+        if let Some(&s) = slots.iter().find(|&&s| s >= self.crops.len()) {
+            return Err(format!(
+                "evidence slot {s} out of range (0..{})",
+                self.crops.len()
+            ));
+        }
+        if !(rest_face_width.is_finite() && rest_face_width > 0.0) {
+            return Err(format!("bad resting face width {rest_face_width}"));
+        }
+        if !bbox.iter().all(|v| v.is_finite()) {
+            return Err("bad face box".into());
+        }
+        let center = [bbox[0] + bbox[2] / 2.0, bbox[1] + bbox[3] / 2.0];
+        let crop = evidence_crop(frame, center, rest_face_width * frame.width() as f32);
+        for &s in slots {
+            self.crops[s] = Some(crop.clone());
+        }
+        Ok(())
+    }
+
+    /// Slots filled so far.
+    pub fn filled(&self) -> usize {
+        self.crops.iter().filter(|c| c.is_some()).count()
+    }
+
+    /// The crop bundle (`CropBundle::to_bytes`, crops in slot order), or `None` while a slot is
+    /// empty: evidence of a ceremony that did not show every step is not sent.
+    pub fn bundle(&self) -> Option<Vec<u8>> {
+        let crops = self.crops.iter().cloned().collect::<Option<Vec<_>>>()?;
+        Some(
+            CropBundle {
+                side: EVIDENCE_SIDE,
+                crops,
+            }
+            .to_bytes(),
+        )
+    }
+}
+
 /// fio-core's view of one detection, with the quality signals guidance reads.
 pub fn observe(frame: &Frame, d: &Detection) -> FaceObservation {
     let (yaw_deg, pitch_deg, roll_deg) = head_pose(&d.landmarks);
@@ -276,6 +356,39 @@ mod tests {
         assert!(o.quality.yaw_deg.abs() < 3.0);
         assert_eq!(o.quality.blur, 1.0);
         assert_eq!(fio_core::guidance(&[o], 400.0, 400.0), Guidance::HoldStill);
+    }
+
+    #[test]
+    fn evidence_slots_fill_in_slot_order() {
+        // Each column's red value is its x: a crop's centre column tells where it was cut.
+        let (w, h) = (400, 300);
+        let rgb: Vec<u8> = (0..w * h).flat_map(|i| [(i % w) as u8, 0, 0]).collect();
+        let frame = Frame::from_rgb(w, h, rgb).unwrap();
+        let mut ev = EvidenceSlots::new(2);
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev.bundle(), None);
+        let face = |x: f32| [x - 25.0, 100.0, 50.0, 60.0];
+        ev.keep(&frame, face(100.0), 0.125, &[0, 1]).unwrap();
+        assert_eq!(ev.filled(), 2);
+        assert_eq!(ev.bundle(), None, "slot 2 is still empty");
+        ev.keep(&frame, face(200.0), 0.125, &[]).unwrap();
+        assert_eq!(ev.filled(), 2, "no slot: nothing cut");
+        ev.keep(&frame, face(150.0), 0.125, &[1]).unwrap();
+        ev.keep(&frame, face(250.0), 0.125, &[2]).unwrap();
+        assert!(ev.keep(&frame, face(250.0), 0.125, &[3]).is_err());
+        assert!(ev.keep(&frame, face(250.0), f32::NAN, &[2]).is_err());
+        let bytes = ev.bundle().expect("every slot filled");
+        let b = CropBundle::from_bytes(&bytes).unwrap();
+        assert_eq!(b.side, EVIDENCE_SIDE);
+        assert_eq!(b.crops.len(), 3);
+        let centre_red =
+            |c: &[u8]| c[(EVIDENCE_SIDE / 2 * EVIDENCE_SIDE + EVIDENCE_SIDE / 2) * 3] as f32;
+        for (c, x) in b.crops.iter().zip([100.0, 150.0, 250.0]) {
+            assert!((centre_red(c) - x).abs() <= 1.0, "{} vs {x}", centre_red(c));
+        }
+        // window = 2.2 × 0.125 × 400 = 110 px: the crop's left column is ~55 px left of centre
+        let left = b.crops[0][(EVIDENCE_SIDE / 2 * EVIDENCE_SIDE) * 3] as f32;
+        assert!((left - 45.0).abs() <= 2.0, "{left}");
     }
 
     #[test]

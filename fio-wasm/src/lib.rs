@@ -18,7 +18,7 @@ use js_sys::{Function, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, EvidenceSlots};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -55,8 +55,13 @@ export type LivenessAction = "turnLeft" | "turnRight" | "blink" | "lookUp" | "co
 export type LivenessProgress =
   | { state: "prompt"; step: number; action: LivenessAction; armed: boolean }
   | { state: "passed" }
-  | { state: "failed"; failure: { kind: string; action?: LivenessAction; expected?: LivenessAction; seen?: LivenessAction } };
-export interface LivenessStep { blinks: number; ready: boolean; progress: LivenessProgress | null }
+  | { state: "failed"; failure: { kind: string; action?: LivenessAction; expected?: LivenessAction; seen?: LivenessAction; strayed?: boolean } };
+export interface LivenessStep {
+  blinks: number; ready: boolean; progress: LivenessProgress | null;
+  /** Evidence slots (0 = rest, k + 1 = action k) this frame is now the clearest frame for;
+   * absent when none. Pass them to `keepEvidence` with the same frame. */
+  keep?: number[];
+}
 export interface LivenessOutcome {
   report: {
     frames: number; durationMs: number; passive?: number; blinks: number; yawSpreadDeg: number;
@@ -237,6 +242,7 @@ impl FaceEngine {
 #[wasm_bindgen]
 pub struct LivenessSession {
     session: Session,
+    evidence: EvidenceSlots,
 }
 
 fn from_js<T: serde::de::DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsError> {
@@ -260,12 +266,13 @@ impl LivenessSession {
             from_js(actions, "actions")?
         };
         Ok(LivenessSession {
+            evidence: EvidenceSlots::new(actions.len()),
             session: Session::new(mode, actions),
         })
     }
 
     /// Adds one analysed frame (`analysis.cues`) and, when fully analysed, its template; returns
-    /// `{blinks, progress}`.
+    /// `{blinks, ready, progress, keep?}`.
     #[wasm_bindgen(unchecked_return_type = "LivenessStep")]
     pub fn push(
         &mut self,
@@ -281,6 +288,52 @@ impl LivenessSession {
     #[wasm_bindgen(js_name = startChallenge, unchecked_return_type = "LivenessProgress | null")]
     pub fn start_challenge(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.session.start_challenge())
+    }
+
+    /// The resting face width (fraction of the frame width) the evidence crops are scaled to;
+    /// `undefined` until the challenge started.
+    #[wasm_bindgen(js_name = restFaceWidth)]
+    pub fn rest_face_width(&self) -> Option<f32> {
+        self.session.rest_face_width()
+    }
+
+    /// Edge re-verification: keeps the evidence crop of this RGBA frame (the one just analysed
+    /// and pushed) for the slots its step returned in `keep`. `bbox` is the largest face's box
+    /// (`analysis.faces[0].bbox`); the crop is centred on it and scaled to the resting face
+    /// width. Does nothing without slots; throws before the challenge started.
+    #[wasm_bindgen(js_name = keepEvidence)]
+    pub fn keep_evidence(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | Uint8ClampedArray")] rgba: &[u8],
+        width: u32,
+        height: u32,
+        #[wasm_bindgen(unchecked_param_type = "[number, number, number, number]")] bbox: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] slots: JsValue,
+    ) -> Result<(), JsError> {
+        let slots: Vec<usize> = from_js(slots, "slots")?;
+        if slots.is_empty() {
+            return Ok(());
+        }
+        let bbox: [f32; 4] = from_js(bbox, "bbox")?;
+        let rest = self
+            .session
+            .rest_face_width()
+            .ok_or_else(|| JsError::new("evidence before the challenge started"))?;
+        let frame = Frame::from_rgba(width as usize, height as usize, rgba)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        self.evidence
+            .keep(&frame, bbox, rest, &slots)
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// The evidence crop bundle (fio-core's `CropBundle` bytes: rest, then one crop per prompted
+    /// action), or `null` while a slot is still empty.
+    #[wasm_bindgen(js_name = evidenceBundle, unchecked_return_type = "Uint8Array | null")]
+    pub fn evidence_bundle(&self) -> JsValue {
+        match self.evidence.bundle() {
+            Some(bytes) => Uint8Array::from(bytes.as_slice()).into(),
+            None => JsValue::NULL,
+        }
     }
 
     /// `{report, verdict, error}`: the report sent to the edge, the shared decision, and the

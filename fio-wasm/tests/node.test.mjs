@@ -2,6 +2,7 @@
 //
 //   fio-wasm/build.sh && fio-wasm/build.sh --no-simd   # builds pkg/ and pkg-nosimd/
 //   bash fixtures/fetch.sh                              # the photos
+//   bash tests/browser/make-videos.sh                   # the clip frames (evidence crops)
 //   node --test fio-wasm/tests/node.test.mjs
 //
 // FIO_WASM_PKG overrides the SIMD package dir; the no-SIMD package is optional (timed if present).
@@ -198,10 +199,117 @@ test('liveness session: cues in, prompts and the shared decision out', () => {
   assert.deepEqual(active.startChallenge(), { state: 'prompt', step: 0, action: 'turnLeft', armed: false });
   let p;
   for (let i = 0; i < 5; i++) p = active.push({ ...frame(0, false).cues, tMs: 500 + i * 2500 }).progress;
-  assert.deepEqual(p, { state: 'failed', failure: { kind: 'timedOut', action: 'turnLeft' } });
+  assert.deepEqual(p, { state: 'failed', failure: { kind: 'timedOut', action: 'turnLeft', strayed: false } });
   assert.equal(active.outcome().error, 'PAD_ATTACK', 'no blink before the timeout: an attack, not TIMEOUT');
   assert.throws(() => new simd.LivenessSession('strict', []), /livenessMode/);
   assert.throws(() => new simd.LivenessSession('active', ['dance']), /actions/);
+});
+
+// The canvas-camera frames of the liveness tests (make-videos.sh: 400x300 JPEG at 10 fps).
+const FRAMES10 = join(process.env.FIXTURES_DATA || join(root, 'fixtures/data'), 'frames10');
+const CROP = 160; // fio_core::liveness::EVIDENCE_SIDE
+
+/** Frames `first` .. `first + count - 1` of a clip as RGBA, decoded by one ffmpeg call. */
+function clipFrames(clip, first, count) {
+  const [width, height] = [400, 300];
+  const rgba = execFileSync('ffmpeg', [
+    '-v', 'error', '-start_number', String(first), '-i', join(FRAMES10, clip, '%05d.jpg'),
+    '-frames:v', String(count), '-f', 'rawvideo', '-pix_fmt', 'rgba', '-',
+  ], { maxBuffer: 1 << 30 });
+  const n = width * height * 4;
+  assert.equal(rgba.length, n * count, `${clip} frames ${first}+${count}: ffmpeg output size`);
+  return Array.from({ length: count }, (_, i) => ({ rgba: new Uint8Array(rgba.buffer, rgba.byteOffset + i * n, n), width, height }));
+}
+
+function rgbToRgba(rgb) {
+  const out = new Uint8Array((rgb.length / 3) * 4);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    out[j] = rgb[i];
+    out[j + 1] = rgb[i + 1];
+    out[j + 2] = rgb[i + 2];
+    out[j + 3] = 255;
+  }
+  return out;
+}
+
+test('evidence crops: kept per step on the real clip frames, bundled in slot order, one face each', (t) => {
+  if (!existsSync(join(FRAMES10, 'cap12', '.complete'))) {
+    t.skip(`${FRAMES10}/cap12 missing: bash tests/browser/make-videos.sh`);
+    return;
+  }
+  const cam = new simd.FaceEngine(models, 320); // the widget's webcam detector size
+  const actions = ['turnRight', 'lookUp'];
+  const session = new simd.LivenessSession('active', actions);
+  assert.equal(session.restFaceWidth(), undefined, 'no resting width before the challenge');
+  assert.equal(session.evidenceBundle(), null);
+  let tMs = 0;
+  let frameNo = 0;
+  let progress = null;
+  const kept = []; // [slot, frame label]
+  let reference = null;
+  const play = (label, frames) => {
+    for (const [i, f] of frames.entries()) {
+      const a = cam.analyze(f.rgba, f.width, f.height, frameNo++ % 5 === 0);
+      if (a.main && !reference) reference = a.main.template;
+      const step = session.push({ ...a.cues, tMs }, a.main ? a.main.template : undefined);
+      tMs += 100;
+      if (step.progress) progress = step.progress;
+      if (step.keep) {
+        assert.ok(Array.isArray(step.keep) && step.keep.length > 0, `keep: ${JSON.stringify(step.keep)}`);
+        assert.equal(a.faces.length, 1, 'a kept frame shows one face');
+        session.keepEvidence(f.rgba, f.width, f.height, a.faces[0].bbox, step.keep);
+        for (const s of step.keep) kept.push([s, `${label}#${i}`]);
+      }
+    }
+  };
+  // cap12: at rest 0–4 s; turns right at 38.0–38.9 s, looks up at 24.0–25.0 s (segments.json),
+  // at rest again 43.1–50.5 s.
+  play('rest', clipFrames('cap12', 0, 12));
+  assert.throws(() => session.keepEvidence(new Uint8Array(400 * 300 * 4), 400, 300, [150, 100, 100, 120], [0]), /challenge/);
+  assert.deepEqual(session.startChallenge(), { state: 'prompt', step: 0, action: 'turnRight', armed: false });
+  const rest = session.restFaceWidth();
+  assert.ok(rest > 0.15 && rest < 0.5, `resting face width ${rest}`);
+  play('rest', clipFrames('cap12', 12, 6));
+  play('turnRight', clipFrames('cap12', 375, 18));
+  play('rest', clipFrames('cap12', 440, 8));
+  assert.equal(progress.step, 1, `turnRight done: ${JSON.stringify(progress)}`);
+  play('lookUp', clipFrames('cap12', 235, 18));
+  play('rest', clipFrames('cap12', 448, 8));
+  assert.deepEqual(progress, { state: 'passed' }, `kept ${JSON.stringify(kept)}`);
+  assert.equal(session.outcome().error, null);
+  t.diagnostic(`kept (slot, frame): ${kept.map(([s, l]) => `${s}:${l}`).join(' ')}`);
+  // Once armed at rest, a step's first candidates are weak (resting) frames; the last one kept
+  // per slot, the clearest, shows the step.
+  const last = new Map(kept);
+  assert.deepEqual([...last.keys()].sort(), [0, 1, 2]);
+  for (const [slot, label] of last) assert.equal(label.split('#')[0], ['rest', ...actions][slot], `slot ${slot} from ${label}`);
+
+  const bundle = session.evidenceBundle();
+  assert.ok(bundle instanceof Uint8Array);
+  const n = CROP * CROP * 3;
+  assert.equal(bundle.length, 7 + 3 * n);
+  assert.equal(Buffer.from(bundle.subarray(0, 4)).toString('latin1'), 'FIE1');
+  assert.equal(bundle[4] | (bundle[5] << 8), CROP);
+  assert.equal(bundle[6], 3);
+
+  // What the edge measures: each crop at the evidence detector size (160).
+  const small = new simd.FaceEngine(models, 160);
+  const m = [0, 1, 2].map((i) => small.analyze(rgbToRgba(bundle.subarray(7 + i * n, 7 + (i + 1) * n)), CROP, CROP, true));
+  const fmt = (a) => `faces ${a.faces.length} yaw ${a.cues.yawDeg?.toFixed(1)} pitch ${a.cues.pitchDeg?.toFixed(1)} width ${a.cues.faceWidth.toFixed(2)} ` +
+    `passive ${a.cues.passive?.toFixed(2)} similarity ${a.main ? similarity(a.main.template, reference).toFixed(3) : '-'}`;
+  t.diagnostic(`crops: rest ${fmt(m[0])}; turnRight ${fmt(m[1])}; lookUp ${fmt(m[2])}`);
+  for (const a of m) assert.equal(a.faces.length, 1, fmt(a));
+  // Window = 2.2 × the resting face width: the resting face spans ~1/2.2 of its crop.
+  assert.ok(m[0].cues.faceWidth > 0.3 && m[0].cues.faceWidth < 0.6, `rest crop ${fmt(m[0])}`);
+  assert.ok(similarity(m[0].main.template, reference) > 0.5, `rest crop shows the ceremony's person: ${fmt(m[0])}`);
+  // fio-core's signs: turning right lowers the yaw, looking up raises the pitch.
+  assert.ok(m[1].cues.yawDeg - m[0].cues.yawDeg < -10, `turned right in its crop: ${fmt(m[1])} vs ${fmt(m[0])}`);
+  assert.ok(m[2].cues.pitchDeg - m[0].cues.pitchDeg > 7, `looked up in its crop: ${fmt(m[2])} vs ${fmt(m[0])}`);
+
+  assert.throws(() => session.keepEvidence(new Uint8Array(400 * 300 * 4), 400, 300, [150, 100, 100, 120], [3]), /slot/);
+  small.free();
+  cam.free();
+  session.free();
 });
 
 test('enrollment: obama photos agree, biden is a mismatch', () => {

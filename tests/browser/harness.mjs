@@ -782,6 +782,41 @@ export async function rewriteWidgetHeaders(page, edgeUrl, edit) {
   return { seen };
 }
 
+/**
+ * Records the widget's API traffic on `page`: every POST to `<edgeUrl>/v1/<app>/<route>` as
+ * `{route, bytes, json}` (the body as the page sent it, before any page.route rewrite) and every
+ * answer as `{route, status, json}`. Returns `{requests, answers, settle()}`; settle() waits for
+ * the answer bodies seen so far.
+ */
+export function recordWidgetTraffic(page, edgeUrl) {
+  const requests = [];
+  const answers = [];
+  const pending = [];
+  const routeOf = (r) => {
+    if (r.method() !== "POST" || !r.url().startsWith(`${edgeUrl}/v1/`)) return null;
+    return new URL(r.url()).pathname.match(/^\/v1\/[^/]+\/([^/]+)$/)?.[1] ?? null;
+  };
+  page.on("request", (r) => {
+    const route = routeOf(r);
+    if (!route) return;
+    const text = r.postData() ?? "";
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch { /* not JSON: recorded as null */ }
+    requests.push({ route, bytes: Buffer.byteLength(text), json });
+  });
+  page.on("response", (res) => {
+    const route = routeOf(res.request());
+    if (!route) return;
+    pending.push(res.json().then(
+      (json) => answers.push({ route, status: res.status(), json }),
+      () => answers.push({ route, status: res.status(), json: null }),
+    ));
+  });
+  return { requests, answers, settle: () => Promise.allSettled(pending.slice()) };
+}
+
 /** Sleeps until at least `marginMs` remain in the edge's one-minute quota window. */
 export async function awayFromMinuteBoundary(marginMs = 12_000) {
   const left = 60_000 - (Date.now() % 60_000);
