@@ -706,9 +706,7 @@ impl AppIndex {
         let public_id = call.public_id.clone();
         let pin_tag = pin_uniqueness_tag(&keys.pin_tag, &public_id, &req.pin);
         if opts.enforce_pin_uniqueness && self.pin_tag_in_use(&pin_tag, None).await? {
-            let (c, _) = self
-                .issue_challenge(Ceremony::Enroll, opts.action_count(), now)
-                .await?;
+            let (c, _) = self.issue_challenge(Ceremony::Enroll, 0, now).await?;
             return Err(EdgeError::PinNotUnique(Retry {
                 challenge_id: c.id,
                 expires_at: format_iso8601_ms(c.expires_at_ms),
