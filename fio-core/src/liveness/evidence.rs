@@ -312,7 +312,7 @@ mod tests {
         assert!((s(ComeCloser, &crop(2.0, 0.0, 0.48, 0.2)) - 1.0).abs() < 1e-4);
         let closed = crop(2.0, 0.0, 0.4, 0.1);
         assert!((s(Blink, &closed) - 0.5).abs() < 1e-5);
-        assert!(evidence_shown(Blink, 0.5, &th) && !evidence_shown(Blink, 0.9, &th));
+        assert!(evidence_shown(Blink, 0.5, &th) && !evidence_shown(Blink, 0.96, &th));
         assert!(evidence_shown(TurnLeft, 0.8, &th) && !evidence_shown(TurnLeft, 0.7, &th));
         assert!(evidence_shown(ComeCloser, 0.6, &th));
         // a half-closed eye makes a worse rest frame than an open one at the same pose
