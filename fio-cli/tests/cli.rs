@@ -1,31 +1,17 @@
 //! The `fio` binary on real fetched photos and on every kind of bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::{fio, repo_path, stderr};
 
 use serde_json::Value;
 
 fn data(rel: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/data")
-        .join(rel);
-    assert!(
-        p.exists(),
-        "{} missing: run `bash fixtures/fetch.sh`",
-        p.display()
-    );
-    p.display().to_string()
-}
-
-fn fio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fio"))
-        .args(args)
-        .output()
-        .expect("run fio")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    repo_path(&format!("fixtures/data/{rel}"))
+        .display()
+        .to_string()
 }
 
 fn json(o: &Output) -> Value {

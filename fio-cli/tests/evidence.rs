@@ -3,7 +3,10 @@
 //! live ceremony and refuse forgeries built from them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::{fio, repo_path, stderr};
 
 use fio_core::liveness::{
     verify_evidence, CropBundle, FrameCues, Thresholds, Verdict, EVIDENCE_SIDE,
@@ -17,24 +20,7 @@ use serde_json::Value;
 use LivenessAction::*;
 
 fn repo(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
-    assert!(
-        p.exists(),
-        "{} missing: run `bash fixtures/fetch.sh`",
-        p.display()
-    );
-    p
-}
-
-fn fio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fio"))
-        .args(args)
-        .output()
-        .expect("run fio")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    repo_path(rel)
 }
 
 fn assert_fails(o: &Output, code: i32, needle: &str) {

@@ -1,27 +1,14 @@
 //! `fio mesh` on real photos and on the fixture webcam clips, and on bad input.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::{fio, repo_path};
 
 use serde_json::Value;
 
 fn fixture(rel: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(rel);
-    assert!(
-        p.exists(),
-        "{} missing: run `bash fixtures/fetch.sh`",
-        p.display()
-    );
-    p.display().to_string()
-}
-
-fn fio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fio"))
-        .args(args)
-        .output()
-        .expect("run fio")
+    repo_path(&format!("fixtures/{rel}")).display().to_string()
 }
 
 fn ok_stdout(o: &Output) -> String {
