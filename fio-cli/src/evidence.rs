@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use fio_core::decision::MIN_DETECTION_SCORE;
-use fio_core::liveness::{verify_evidence, FrameCues, Thresholds, Verdict, EVIDENCE_SIDE};
-use fio_core::{Embedding, LivenessAction, Template};
+use fio_core::liveness::{
+    crop_similarity, verify_evidence, FrameCues, Thresholds, Verdict, EVIDENCE_SIDE,
+};
+use fio_core::{LivenessAction, Template};
 use fio_vision::detect::{Detector, DETECTOR_MODEL};
 use fio_vision::evidence::{evidence_crop, CropMeasure, EvidenceVerifier, EVIDENCE_MODELS};
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
@@ -39,13 +41,13 @@ pub fn face_center(detector: &Detector, frame: &Frame) -> Result<[f32; 2], CliEr
 /// A measured crop's cues with its similarity to `reference` (what the edge computes against the
 /// submitted template).
 pub fn crop_cues(m: &CropMeasure, reference: &Template) -> FrameCues {
-    let mut c = m.cues;
-    c.similarity = m
-        .embedding
-        .as_ref()
-        .and_then(|e| Embedding::new(e.clone()).ok())
-        .map(|e| e.cosine(&reference.to_embedding()));
-    c
+    FrameCues {
+        similarity: m
+            .embedding
+            .as_deref()
+            .and_then(|e| crop_similarity(e, std::slice::from_ref(reference))),
+        ..m.cues
+    }
 }
 
 /// Threads measuring crops (each loads its own models): 2 at most, the machines are small.

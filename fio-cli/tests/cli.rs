@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::{fio, repo_path, stderr};
+use common::{assert_fails, fio, repo_path, stderr};
 
 use serde_json::Value;
 
@@ -97,16 +97,6 @@ fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
     let p = dir.path().join(name);
     std::fs::write(&p, bytes).unwrap();
     (dir, p)
-}
-
-fn assert_fails(o: &Output, code: i32, needle: &str) {
-    assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
-    assert!(
-        stderr(o).contains(needle),
-        "expected {needle:?} in: {}",
-        stderr(o)
-    );
-    assert!(!stderr(o).contains("panicked"), "{}", stderr(o));
 }
 
 #[test]

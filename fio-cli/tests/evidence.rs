@@ -2,11 +2,10 @@
 //! the widget would send for edge re-verification, so the edge's decision must accept them as a
 //! live ceremony and refuse forgeries built from them.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 mod common;
-use common::{fio, repo_path, stderr};
+use common::{assert_fails, fio, repo_path, stderr};
 
 use fio_core::liveness::{
     verify_evidence, CropBundle, FrameCues, Thresholds, Verdict, EVIDENCE_SIDE,
@@ -18,20 +17,6 @@ use fio_vision::ModelFiles;
 use serde_json::Value;
 
 use LivenessAction::*;
-
-fn repo(rel: &str) -> PathBuf {
-    repo_path(rel)
-}
-
-fn assert_fails(o: &Output, code: i32, needle: &str) {
-    assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
-    assert!(
-        stderr(o).contains(needle),
-        "expected {needle:?} in: {}",
-        stderr(o)
-    );
-    assert!(!stderr(o).contains("panicked"), "{}", stderr(o));
-}
 
 const CROP_BYTES: usize = EVIDENCE_SIDE * EVIDENCE_SIDE * 3;
 
@@ -56,8 +41,8 @@ fn crops_of_a_real_clip_pass_the_edge_and_a_still_does_not() {
     let dir = out.path().join("cap12");
     let o = fio(&[
         "evidence-crops",
-        repo("fixtures/data/video/cap12.y4m").to_str().unwrap(),
-        repo("fixtures/segments.json").to_str().unwrap(),
+        repo_path("fixtures/data/video/cap12.y4m").to_str().unwrap(),
+        repo_path("fixtures/segments.json").to_str().unwrap(),
         dir.to_str().unwrap(),
         "--json",
     ]);
@@ -147,9 +132,9 @@ fn bad_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let out = out.to_str().unwrap();
-    let video = repo("fixtures/data/video/cap12.y4m");
+    let video = repo_path("fixtures/data/video/cap12.y4m");
     let video = video.to_str().unwrap();
-    let segments = repo("fixtures/segments.json");
+    let segments = repo_path("fixtures/segments.json");
     let segments = segments.to_str().unwrap();
 
     assert_fails(&fio(&["evidence-crops", video, segments]), 2, "OUT_DIR");

@@ -6,8 +6,10 @@
 mod models;
 pub mod sealing;
 
-use fio_core::liveness::{verify_evidence, FrameCues, SealedEvidence, Thresholds, Verdict};
-use fio_core::{Challenge, Embedding, Error as FioError, Template};
+use fio_core::liveness::{
+    crop_similarity, verify_evidence, FrameCues, SealedEvidence, Thresholds, Verdict,
+};
+use fio_core::{Challenge, Error as FioError, Template};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -107,21 +109,12 @@ pub fn check(
     };
     let cues: Vec<FrameCues> = crops
         .iter()
-        .map(|c| {
-            let probe = c
+        .map(|c| FrameCues {
+            similarity: c
                 .embedding
-                .clone()
-                .and_then(|e| Embedding::new(e).ok())
-                .map(|e| e.to_template());
-            FrameCues {
-                similarity: probe.map(|p| {
-                    templates
-                        .iter()
-                        .map(|t| t.similarity(&p))
-                        .fold(f32::NEG_INFINITY, f32::max)
-                }),
-                ..c.cues
-            }
+                .as_deref()
+                .and_then(|e| crop_similarity(e, templates)),
+            ..c.cues
         })
         .collect();
     match verify_evidence(&cues, &challenge.actions, &Thresholds::DEFAULT) {

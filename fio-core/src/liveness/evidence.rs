@@ -13,6 +13,7 @@ use super::action::{pose_strength, POSE_ACTIONS};
 use super::cues::{FrameCues, PoseBaseline};
 use super::verdict::{Thresholds, Verdict};
 use crate::challenge::{LivenessAction, MAX_ACTIONS};
+use crate::template::{Embedding, Template};
 use crate::Error;
 
 /// Side of an evidence crop, pixels (RGB).
@@ -99,6 +100,16 @@ pub fn evidence_strength(
         LivenessAction::Blink => f.ear.map(|e| e / base.ear.max(1e-6)),
         a => Some(pose_strength(a, f, base, th)),
     }
+}
+
+/// A crop embedding's similarity to the submitted template(s), as the edge matches: quantised
+/// like a template, best of `templates`; `None` for a zero or malformed embedding.
+pub fn crop_similarity(embedding: &[f32], templates: &[Template]) -> Option<f32> {
+    let probe = Embedding::new(embedding.to_vec()).ok()?.to_template();
+    templates
+        .iter()
+        .map(|t| t.similarity(&probe))
+        .reduce(f32::max)
 }
 
 /// The bar an [`evidence_strength`] must pass for `action`: at least this much for a head
