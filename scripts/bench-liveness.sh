@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ISO/IEC 30107-3 figures of the liveness decision: APCER per attack species and BPCER, for
-# (a) the passive model alone, (b) passive + temporal cues, (c) the active challenge. Not a test:
+# (a) the passive model alone, (b) passive + temporal + screen cues, (c) the active challenge. Not a test:
 # prints a Markdown table. Analyses are cached in artifacts/liveness/ (delete to re-analyse).
 #
 #   bash scripts/bench-liveness.sh [--json]

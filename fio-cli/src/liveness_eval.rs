@@ -135,7 +135,7 @@ pub fn analyse_frame(
     dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
     Ok(match dets.first() {
         None => Sample {
-            cues: frame_cues(t, 0, None, frame.width()),
+            cues: frame_cues(t, 0, None, frame),
             template: None,
             src: None,
         },
@@ -146,7 +146,7 @@ pub fn analyse_frame(
                 &mut StageTimes::default(),
                 &|| 0.0,
             )?;
-            let mut cues = frame_cues(t, dets.len(), Some(&fa.mesh), frame.width());
+            let mut cues = frame_cues(t, dets.len(), Some((d, &fa.mesh)), frame);
             cues.passive = Some(fa.liveness.liveness);
             let template = Embedding::new(fa.embedding)
                 .map(|e| e.to_template().to_base64())
@@ -161,7 +161,7 @@ pub fn analyse_frame(
             let mesh = pipeline.mesh(frame, d)?;
             let mc = MeshCues::measure(&mesh, frame);
             Sample {
-                cues: frame_cues(t, dets.len(), Some(&mc), frame.width()),
+                cues: frame_cues(t, dets.len(), Some((d, &mc)), frame),
                 template: None,
                 src: None,
             }
@@ -257,6 +257,8 @@ pub struct ActiveRun {
     pub rest_face_width: Option<f32>,
     /// The ceremony's reference template (base64).
     pub reference: Option<String>,
+    /// The report's median periodic-pattern score.
+    pub pattern: Option<f32>,
 }
 
 /// Active ceremony: `capture` frames, then each prompt answered by `answer(action)` frames.
@@ -284,6 +286,7 @@ pub fn active_ceremony(
             kept,
             rest_face_width: None,
             reference: s.reference_template(),
+            pattern: s.outcome().report.pattern,
         };
     };
     let debug = std::env::var_os("FIO_LIVENESS_DEBUG").is_some();
@@ -322,6 +325,7 @@ pub fn active_ceremony(
         kept,
         rest_face_width: s.rest_face_width(),
         reference: s.reference_template(),
+        pattern: out.report.pattern,
     }
 }
 
@@ -362,6 +366,9 @@ pub struct Table {
     /// ([`evidence_strength`] measured on the crop against the rest crop).
     #[serde(skip)]
     evidence_strengths: BTreeMap<String, BTreeMap<String, Vec<f32>>>,
+    /// Each ceremony's median periodic-pattern score, `[who]`: row (c) on frames, `who (d)
+    /// crops` / `who (e) crops` on the evidence crops.
+    patterns: BTreeMap<String, Vec<f32>>,
     /// The thresholds the table was computed with.
     #[serde(skip)]
     th: Thresholds,
@@ -377,6 +384,33 @@ impl Table {
             .entry(who.to_string())
             .or_default()
             .add(accepted);
+    }
+
+    fn add_pattern(&mut self, who: &str, p: Option<f32>) {
+        if let Some(p) = p {
+            self.patterns.entry(who.to_string()).or_default().push(p);
+        }
+    }
+
+    /// Markdown: the spread of the pattern cue per ceremony in row (c).
+    fn pattern_markdown(&self) -> String {
+        let mut s = format!(
+            "\n| pattern cue, median per ceremony (attack above {}) | min | median | max | above |\n|---|---|---|---|---|",
+            self.th.pattern_max
+        );
+        for (who, v) in &self.patterns {
+            let mut v = v.clone();
+            v.sort_by(f32::total_cmp);
+            let above = v.iter().filter(|&&p| p > self.th.pattern_max).count();
+            s += &format!(
+                "\n| {who} | {:.2} | {:.2} | {:.2} | {above}/{} |",
+                v[0],
+                v[v.len() / 2],
+                v[v.len() - 1],
+                v.len()
+            );
+        }
+        s + "\n"
     }
 
     fn add_outcome(&mut self, who: &str, v: Verdict) {
@@ -415,6 +449,16 @@ impl Table {
         th: &Thresholds,
     ) {
         self.add(job.row, &job.who, verdict == Verdict::Live);
+        let patterns: Vec<f32> = crops.iter().filter_map(|c| c.pattern).collect();
+        let key = if job.row == EVIDENCE_ROW {
+            "(d)"
+        } else {
+            "(e)"
+        };
+        self.add_pattern(
+            &format!("{} {key} crops", job.who),
+            fio_core::liveness::quantile(&patterns, 0.5),
+        );
         if job.row != EVIDENCE_ROW {
             if let Verdict::Attack(reason) = verdict {
                 self.add_evidence_outcome(&format!("{} (e)", job.who), reason.to_string());
@@ -581,7 +625,7 @@ impl Table {
             let other = get("NO_FACES_DETECTED") + get("MANY_FACES");
             s += &format!("\n| {who} | {pad} | {} | {other} |", get("TIMEOUT"));
         }
-        s + "\n" + &self.evidence_markdown()
+        s + "\n" + &self.pattern_markdown() + &self.evidence_markdown()
     }
 }
 
@@ -775,7 +819,11 @@ pub fn evaluate(
             };
             let (verdict, passive_only) = passive_ceremony(feed, th);
             table.add("(a) passive model only", &who, passive_only);
-            table.add("(b) passive + temporal", &who, verdict == Verdict::Live);
+            table.add(
+                "(b) passive + temporal + screen cue",
+                &who,
+                verdict == Verdict::Live,
+            );
         }
         // Active mode on attacks: the video keeps playing whatever is prompted.
         if r.species.is_some() {
@@ -784,13 +832,14 @@ pub fn evaluate(
                     let actions = challenge(&mut rng, &LivenessAction::ALL);
                     let mut cursor = play(&r.samples, start, 0.0);
                     let capture: Vec<Sample> = cursor.by_ref().take(21).collect();
-                    let v = active_ceremony(
+                    let run = active_ceremony(
                         &actions,
                         capture.iter().cloned(),
                         |_, _| cursor.by_ref().take(10).collect(),
                         th,
-                    )
-                    .verdict;
+                    );
+                    let v = run.verdict;
+                    table.add_pattern(&who, run.pattern);
                     table.add("(c) active challenge", &who, v == Verdict::Live);
                     table.add_outcome(&who, v);
                     // (d): the same feed, prompts answered 10 frames each, sent as evidence by
@@ -852,6 +901,7 @@ pub fn evaluate(
                 th,
             );
             let v = run.verdict;
+            table.add_pattern(BONA_FIDE, run.pattern);
             table.add("(c) active challenge", BONA_FIDE, v == Verdict::Live);
             table.add_outcome(BONA_FIDE, v);
             match EvidenceJob::from_run(BONA_FIDE, &actions, &run) {
@@ -905,7 +955,12 @@ pub fn read_segments(path: &Path) -> Result<Vec<Segment>, CliError> {
     })
 }
 
-/// Loads cached samples or analyses the video (cache: `<cache>/<name>.json`).
+/// Version of the cached recordings: bump it when [`FrameCues`] gains a measurement, or an old
+/// cache silently reads the new field as absent.
+const CUES_FORMAT: u32 = 2;
+
+/// Loads cached samples when newer than the video, or analyses the video and caches them
+/// (`<cache>/<name>.v<CUES_FORMAT>.json`).
 pub fn load_or_record(
     pipeline: &mut Option<Pipeline>,
     models: &Path,
@@ -917,7 +972,7 @@ pub fn load_or_record(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let cached: PathBuf = cache.join(format!("{name}.json"));
+    let cached: PathBuf = cache.join(format!("{name}.v{CUES_FORMAT}.json"));
     let fresh = |c: &Path| -> bool {
         let (Ok(a), Ok(b)) = (std::fs::metadata(c), std::fs::metadata(video)) else {
             return false;
@@ -1110,6 +1165,7 @@ mod tests {
                 face_width: width,
                 passive: Some(0.9),
                 similarity: None,
+                pattern: None,
             },
             template: (i == 0).then(|| {
                 Embedding::new((0..192).map(|k| (k as f32 * 0.37).sin()).collect())

@@ -6,6 +6,7 @@ use std::path::Path;
 use fio_core::decision::MIN_DETECTION_SCORE;
 use fio_vision::detect::{Detection, Detector, DETECTOR_MODEL};
 use fio_vision::mesh::{FaceMesh, MESH_MODEL};
+use fio_vision::pattern::pattern_score;
 use fio_vision::pipeline::{PHOTO_DETECTOR_SIZE, WEBCAM_DETECTOR_SIZE};
 use fio_vision::{Frame, Mesh, MeshCues, ModelFiles};
 use serde::Serialize;
@@ -34,10 +35,14 @@ pub struct FrameCues {
     /// The largest face's 468 mesh points `[x, y, z]` in frame pixels (with `--points`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub points: Option<Vec<[f32; 3]>>,
+    /// The largest face's periodic-pattern score (moiré, halftone), when measurable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<f32>,
 }
 
 impl FrameCues {
-    fn new(frame: usize, faces: usize, found: Option<(MeshCues, Mesh)>, points: bool) -> Self {
+    fn new(frame: usize, faces: usize, found: Option<Found>, points: bool) -> Self {
+        let (pattern, found) = found.map(|(p, c, m)| (p, (c, m))).unzip();
         let (cues, mesh) = found.unzip();
         FrameCues {
             frame,
@@ -46,9 +51,13 @@ impl FrameCues {
             faces,
             cues,
             points: mesh.filter(|_| points).map(|m| m.points),
+            pattern: pattern.flatten(),
         }
     }
 }
+
+/// The largest face's pattern score, cues and mesh.
+type Found = (Option<f32>, MeshCues, Mesh);
 
 /// Detection plus mesh, nothing else: the live-view path.
 struct MeshOnly {
@@ -66,7 +75,7 @@ impl MeshOnly {
     }
 
     /// Face count and the largest face's cues and mesh points.
-    fn cues(&self, frame: &Frame) -> Result<(usize, Option<(MeshCues, Mesh)>), CliError> {
+    fn cues(&self, frame: &Frame) -> Result<(usize, Option<Found>), CliError> {
         let faces: Vec<Detection> = self
             .detector
             .detect(frame)?
@@ -80,7 +89,11 @@ impl MeshOnly {
             return Ok((0, None));
         };
         let mesh = self.mesh.run(frame, largest)?;
-        Ok((faces.len(), Some((MeshCues::measure(&mesh, frame), mesh))))
+        let pattern = pattern_score(frame, largest.bbox);
+        Ok((
+            faces.len(),
+            Some((pattern, MeshCues::measure(&mesh, frame), mesh)),
+        ))
     }
 }
 

@@ -87,12 +87,12 @@ impl EvidenceVerifier {
         dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
         let Some(d) = dets.first() else {
             return Ok(CropMeasure {
-                cues: frame_cues(0.0, 0, None, EVIDENCE_SIDE),
+                cues: frame_cues(0.0, 0, None, &frame),
                 embedding: None,
             });
         };
         let mesh = MeshCues::measure(&self.mesh.run(&frame, d)?, &frame);
-        let mut cues = frame_cues(0.0, dets.len(), Some(&mesh), EVIDENCE_SIDE);
+        let mut cues = frame_cues(0.0, dets.len(), Some((d, &mesh)), &frame);
         let crop = |size| face_crop(&frame, d.bbox, &d.landmarks, LIVENESS_CROP_EXPAND, size);
         cues.passive = Some(
             self.liveness

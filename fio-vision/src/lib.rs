@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod mesh;
 pub mod models;
 pub mod onnx;
+pub mod pattern;
 pub mod pipeline;
 pub mod quality;
 pub mod y4m;

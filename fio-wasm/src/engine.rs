@@ -138,7 +138,7 @@ impl Engine {
         let (main, cues) = match dets.first() {
             Some(d) if full => {
                 let (main, mesh) = self.main_face(frame, d, &mut timings, now)?;
-                let mut cues = frame_cues(t_ms, dets.len(), Some(&mesh), frame.width());
+                let mut cues = frame_cues(t_ms, dets.len(), Some((d, &mesh)), frame);
                 cues.passive = Some(main.liveness.liveness);
                 (Some(main), cues)
             }
@@ -147,12 +147,9 @@ impl Engine {
                 let t = now();
                 let mesh = MeshCues::measure(&self.pipeline.mesh(frame, d)?, frame);
                 timings.mesh += now() - t;
-                (
-                    None,
-                    frame_cues(t_ms, dets.len(), Some(&mesh), frame.width()),
-                )
+                (None, frame_cues(t_ms, dets.len(), Some((d, &mesh)), frame))
             }
-            None => (None, frame_cues(t_ms, 0, None, frame.width())),
+            None => (None, frame_cues(t_ms, 0, None, frame)),
         };
         Ok(Analysis {
             faces: dets

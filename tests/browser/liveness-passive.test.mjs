@@ -1,6 +1,7 @@
 // Passive liveness (livenessMode "passive"): no prompts; the capture waits up to 8 s for a natural
 // blink. A real user (the canvas camera playing a resting stretch of the real clip that contains
-// a blink) is accepted; a still photo of him (still_cap12) is rejected with PAD_ATTACK.
+// a blink) is accepted; a still photo of him (still_cap12) is rejected with PAD_ATTACK, and so is
+// a screen replay of his real footage (it blinks, so the moiré cue must decide it).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FIO, appStats, attackVideo, codeName, createApp, isUuid, listFacialIds, useEdge } from "./harness.mjs";
@@ -35,6 +36,12 @@ test("passive: a real user who blinks → enroll and authenticate succeed; his s
   assert.equal(s.debug.liveness?.verdict?.verdict, "attack", sev);
   assert.equal(s.debug.liveness?.report?.blinks, 0, `no blink on a still photo: ${sev}`);
   assert.deepEqual(promptedStates(s.debug.history), [], `no prompts: ${sev}`);
+
+  const r = await liveCeremony(t, edge, app, { method: "authenticate", phase: "screen", videoFile: attackVideo("screen", "cap13") });
+  const rev = evidence(r);
+  t.diagnostic(`screen_cap13: ${r.res.ok ? "ACCEPTED" : codeName(r.res.code)} after ${Math.round(r.res.elapsedMs)} ms; verdict ${JSON.stringify(r.debug.liveness?.verdict)}; report ${JSON.stringify(r.debug.liveness?.report)}`);
+  assert.equal(r.res.code, FIO.PAD_ATTACK, `screen replay: expected PAD_ATTACK, got ${r.res.ok ? "success" : codeName(r.res.code)}: ${rev}`);
+  assert.deepEqual(r.debug.liveness?.verdict, { verdict: "attack", reason: "screen pattern" }, rev);
 
   const stats = await appStats(edge, app);
   assert.equal(stats.enrollments, 1, JSON.stringify(stats));

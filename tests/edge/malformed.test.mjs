@@ -114,6 +114,8 @@ const WIDGET_CASES = [
   ["enroll: liveness report frames negative", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.frames", -1) }), 400],
   ["enroll: liveness report failure unknown kind", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.failure", { kind: "sneeze" }) }), 400],
   ["enroll: liveness report minSimilarity 3", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.minSimilarity", 3) }), 400],
+  ["enroll: liveness report pattern negative", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.pattern", -1) }), 400],
+  ["enroll: liveness report pattern not a number", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "liveness.report.pattern", "high") }), 400],
   // --- enroll: details ---
   ["enroll: details missing", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "details", undefined) }), 400],
   ["enroll: age negative", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "details.age", -1) }), 400],

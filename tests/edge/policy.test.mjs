@@ -89,7 +89,13 @@ describe("policy", () => {
     assertError(await passive.enroll(F.obama.slice(0, 2), { liveness: swapped }), "PAD_ATTACK");
     const few = { ...LIVE, report: { ...LIVE.report, frames: 2 } };
     assertError(await passive.enroll(F.obama.slice(0, 2), { liveness: few }), "PAD_ATTACK");
+    // A screen's moiré on the face (median pattern above Thresholds::pattern_max, 1.7).
+    const moire = { ...LIVE, report: { ...LIVE.report, pattern: 2.3 } };
+    assertError(await passive.enroll(F.obama.slice(0, 2), { liveness: moire }), "PAD_ATTACK");
     assert.equal((await passive.listAll()).length, 0);
+    const skin = { ...LIVE, report: { ...LIVE.report, pattern: 1.2 } };
+    assertOk(await passive.enroll(F.obama.slice(0, 2), { liveness: skin }));
+    assert.equal((await passive.listAll()).length, 1);
 
     const active = await edge.createApp({ livenessMode: "active" });
     const s = assertOk(await active.session("enroll"));

@@ -22,6 +22,9 @@ pub struct FrameCues {
     pub passive: Option<f32>,
     /// Cosine similarity of this frame's embedding to the ceremony's reference, when computed.
     pub similarity: Option<f32>,
+    /// Periodic-pattern strength on the face's skin (log10 peak-to-ring ratio; see
+    /// `fio_vision::pattern`), when the face is large enough to measure.
+    pub pattern: Option<f32>,
 }
 
 impl FrameCues {
@@ -60,7 +63,7 @@ fn median(mut xs: Vec<f32>) -> Option<f32> {
 }
 
 /// Value at quantile `q` (0..1, nearest rank) of the finite values.
-pub(crate) fn quantile(xs: &[f32], q: f32) -> Option<f32> {
+pub fn quantile(xs: &[f32], q: f32) -> Option<f32> {
     let mut v: Vec<f32> = xs.iter().copied().filter(|x| x.is_finite()).collect();
     if v.is_empty() {
         return None;
@@ -105,6 +108,7 @@ pub(crate) mod tests {
             face_width: width,
             passive: None,
             similarity: None,
+            pattern: None,
         }
     }
 

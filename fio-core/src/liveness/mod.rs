@@ -18,7 +18,7 @@ mod temporal;
 mod verdict;
 
 pub use action::{ActionTracker, Progress, StepFailure};
-pub use cues::{FrameCues, PoseBaseline};
+pub use cues::{quantile, FrameCues, PoseBaseline};
 pub use evidence::{
     crop_similarity, evidence_bar, evidence_shown, evidence_strength, rest_score, verify_evidence,
     CropBundle, SealedEvidence, BUNDLE_MAGIC, EVIDENCE_SIDE, EVIDENCE_WINDOW, MAX_EVIDENCE_CROPS,

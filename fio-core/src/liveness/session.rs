@@ -185,6 +185,7 @@ mod tests {
             face_width: 0.3,
             passive: Some(0.9),
             similarity: None,
+            pattern: None,
         }
     }
 

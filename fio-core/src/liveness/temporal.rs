@@ -111,6 +111,16 @@ impl TemporalStats {
         (!s.is_empty()).then(|| s.iter().sum::<f32>() / s.len() as f32)
     }
 
+    /// Median periodic-pattern score over the single-face frames that have one: a screen's
+    /// moiré is there on most frames, a stray texture peak on a few.
+    pub fn pattern_median(&self) -> Option<f32> {
+        let s: Vec<f32> = self
+            .single_face_frames()
+            .filter_map(|f| f.pattern)
+            .collect();
+        super::cues::quantile(&s, 0.5)
+    }
+
     /// Lowest identity similarity over near-frontal frames (turned faces embed poorly).
     pub fn min_similarity(&self, th: &Thresholds) -> Option<f32> {
         self.single_face_frames()
@@ -207,6 +217,12 @@ mod tests {
             }
             f.passive = (i % 5 == 0).then_some(0.8);
             f.similarity = Some(if i == 19 { 0.1 } else { 0.9 });
+            // Two texture spikes among steady skin: the median ignores them.
+            f.pattern = Some(if i % 9 == 0 {
+                2.5
+            } else {
+                1.0 + i as f32 * 0.01
+            });
             if i == 19 {
                 f.yaw_deg = Some(30.0);
             }
@@ -219,6 +235,8 @@ mod tests {
         assert_eq!(st.len(), 21);
         assert_eq!(st.blinks(&th), 1);
         assert_eq!(st.passive_mean(), Some(0.8));
+        let p = st.pattern_median().unwrap();
+        assert!((1.05..1.15).contains(&p), "{p}");
         // Frame 19 is turned past the identity limit, so its low similarity is ignored.
         assert_eq!(st.min_similarity(&th), Some(0.9));
         let (yaw, pitch) = st.pose_spread();

@@ -14,6 +14,12 @@ use crate::protocol::LivenessMode;
 pub struct Thresholds {
     /// Mean passive-model score below which the session is an attack.
     pub passive_min: f32,
+    /// Median periodic-pattern score (log10 of the strongest spectral peak over its ring's
+    /// median, on the skin patch) above which the face is shown on a screen or printed.
+    /// Measured per frame with `fio mesh`: the real clips read 0.69–2.15 (median 1.14–1.18),
+    /// the synthetic screen replays 0.99–3.02 (median 2.35), prints and photos ≤ 1.86 (the
+    /// synthetic halftone is finer than the camera resolves, so this cue does not see prints).
+    pub pattern_max: f32,
     /// Blinks required in `passive` mode (a flat picture cannot blink).
     pub min_blinks_passive: u32,
     /// Blinks required in `active` mode, on top of the prompted actions.
@@ -68,6 +74,7 @@ impl Thresholds {
     /// The shipped thresholds.
     pub const DEFAULT: Thresholds = Thresholds {
         passive_min: LIVENESS_THRESHOLD,
+        pattern_max: 1.7,
         min_blinks_passive: 1,
         min_blinks_active: 0,
         min_frames: 6,
@@ -105,6 +112,9 @@ pub struct LivenessReport {
     /// Mean passive-model score, when any frame was scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passive: Option<f32>,
+    /// Median periodic-pattern score, when any frame was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<f32>,
     /// Blinks seen.
     pub blinks: u32,
     /// Spread of yaw over the ceremony, degrees.
@@ -135,6 +145,7 @@ impl LivenessReport {
             frames: stats.single_face_frames().count() as u32,
             duration_ms: stats.duration_ms(),
             passive: stats.passive_mean(),
+            pattern: stats.pattern_median(),
             blinks: stats.blinks(th),
             yaw_spread_deg: yaw,
             pitch_spread_deg: pitch,
@@ -152,6 +163,10 @@ impl LivenessReport {
         }
         if self.passive.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
             return bad("passive must be within 0..1");
+        }
+        // log10 of a power ratio on a 64x64 patch cannot reach 12 (f32 noise floor aside).
+        if self.pattern.is_some_and(|p| !(0.0..=12.0).contains(&p)) {
+            return bad("pattern must be within 0..12");
         }
         if self
             .min_similarity
@@ -215,6 +230,9 @@ pub fn decide(
     if r.passive.is_none_or(|p| p.is_nan() || p < th.passive_min) {
         return Verdict::Attack("passive score");
     }
+    if r.pattern.is_some_and(|p| p > th.pattern_max) {
+        return Verdict::Attack("screen pattern");
+    }
     let min_blinks = if mode == LivenessMode::Active {
         th.min_blinks_active
     } else {
@@ -251,6 +269,7 @@ mod tests {
             frames: 30,
             duration_ms: 6_000.0,
             passive: Some(0.8),
+            pattern: Some(1.1),
             blinks: 2,
             yaw_spread_deg: 25.0,
             pitch_spread_deg: 8.0,
@@ -294,6 +313,13 @@ mod tests {
             action: LookUp,
             strayed: false,
         });
+        r.pattern = Some(2.3);
+        assert_eq!(
+            d(&r),
+            Verdict::Attack("screen pattern"),
+            "a replay that stalls"
+        );
+        r.pattern = Some(1.1);
         r.blinks = 0;
         assert_eq!(d(&r), Verdict::Attack("prompt not followed"));
         r.failure = Some(StepFailure::WrongAction {
@@ -326,6 +352,12 @@ mod tests {
         let mut r = live_report();
         r.actions.clear();
         assert_eq!(decide(LivenessMode::Passive, &r, &[], &th), Verdict::Live);
+        r.pattern = Some(2.3);
+        assert_eq!(
+            decide(LivenessMode::Passive, &r, &[], &th),
+            Verdict::Attack("screen pattern")
+        );
+        r.pattern = None;
         r.blinks = 0;
         assert_eq!(
             decide(LivenessMode::Passive, &r, &[], &th),
@@ -345,6 +377,11 @@ mod tests {
         let mut r = live_report();
         r.min_similarity = Some(2.0);
         assert!(r.check().is_err());
+        for bad in [f32::NAN, -0.5, 99.0] {
+            let mut r = live_report();
+            r.pattern = Some(bad);
+            assert!(r.check().is_err(), "pattern {bad}");
+        }
         let json = serde_json::to_value(live_report()).unwrap();
         assert_eq!(json["actions"], serde_json::json!(["turnLeft", "lookUp"]));
         assert!(json.get("failure").is_none());
