@@ -311,6 +311,8 @@ export class Ceremony {
     let manySince = null;
     let lastSampleAt = 0;
     let lastGuidance = "noFace";
+    const ignoreObscured = !!this.policy.ignoreObscuredFaces;
+    let sawObscured = false;
     const hardCap = Math.max(this.p.idleMs * 2, 60_000);
     const mode = this.policy.livenessMode || "active";
     // Edge re-verification: crops are kept only when the edge gave this challenge a key.
@@ -323,7 +325,9 @@ export class Ceremony {
     for (;;) {
       if (this.aborted) await this.abortPromise;
       const now = Date.now();
-      if (this.p.idleMs > 0 && now - lastFace > this.p.idleMs) throw new FioError(E.NO_FACES_DETECTED, "no face within idleTimeout");
+      if (this.p.idleMs > 0 && now - lastFace > this.p.idleMs) {
+        throw new FioError(E.NO_FACES_DETECTED, sawObscured ? "only an obscured face within idleTimeout (ignoreObscuredFaces)" : "no face within idleTimeout");
+      }
       if (this.p.idleMs > 0 && now - start > hardCap) throw new FioError(E.NO_FACES_DETECTED, "no usable face");
       await this.guard(this.nextFrame());
       // Every frame the engine can keep up with (no skipping): blinks last 100–300 ms.
@@ -338,7 +342,11 @@ export class Ceremony {
       if (this.debug) this.debug.lastAnalysis = analysis;
       const faces = analysis.faces || [];
       const t = Date.now();
-      if (faces.length) lastFace = t;
+      // ignoreObscuredFaces: a covered face (mask, hand, dark glasses) is ignored as if absent,
+      // so the idle timeout ends a ceremony that never shows a clear face.
+      const obscured = ignoreObscured && faces.length === 1 && analysis.obscured === true;
+      if (faces.length && !obscured) lastFace = t;
+      if (faces.length) sawObscured = obscured;
       if (faces.length > 1) {
         if (full) throw new FioError(E.MANY_FACES, "several faces in a sampled frame");
         manySince ??= t;
@@ -346,14 +354,14 @@ export class Ceremony {
       } else {
         manySince = null;
       }
-      lastGuidance = analysis.guidance;
+      lastGuidance = obscured ? "uncoverFace" : analysis.guidance;
       if (analysis.liveness) ({ blinks, ready } = analysis.liveness);
-      if (full && analysis.main && analysis.guidance === "ok" && faces.length === 1) {
+      if (full && analysis.main && lastGuidance === "ok" && faces.length === 1) {
         samples.push({ main: analysis.main, t });
         lastSampleAt = t;
       }
-      const shown = samples.length && analysis.guidance === "ok" ? this.s.capturing : this.s.guidance[analysis.guidance] || this.s.guidance.noFace;
-      this.widget.setGuidance(shown, analysis.guidance);
+      const shown = samples.length && lastGuidance === "ok" ? this.s.capturing : this.s.guidance[lastGuidance] || this.s.guidance.noFace;
+      this.widget.setGuidance(shown, lastGuidance);
       this.widget.setProgress(samples.length / needed);
       const enough = samples.length >= needed && samples[samples.length - 1].t - samples[0].t >= spanMs;
       // Passive mode has no prompts: a blink is what a flat picture cannot show.

@@ -5,6 +5,7 @@ mod evidence;
 mod image_io;
 mod liveness_eval;
 mod mesh;
+mod occlusion;
 mod segments;
 mod y4m;
 
@@ -28,6 +29,15 @@ const USAGE: &str = "usage:
   fio mesh VIDEO.y4m --segments [--json]
                                        time segments with blinks, head turns, looking up,
                                        coming closer and neutral stretches
+  fio occlusion LABELS.csv [VIDEO.y4m...] [--json]
+                                       occlusion cue (ignoreObscuredFaces) on the labelled
+                                       photos and every 10th frame of the clips (default
+                                       data/video/cap12.y4m, cap13.y4m next to the CSV), bare
+                                       and with synthetic masks, sunglasses and a hand
+  fio occlude CONDITION VIDEO.y4m OUT_DIR
+                                       the video's frames as OUT_DIR/NNNNN.ppm with a
+                                       synthetic occluder (surgicalMask, blackMask,
+                                       whiteMask, sunglasses, hand) painted on the face
   fio liveness-eval [DATA_DIR] [SEGMENTS.json] [--json]
                                        APCER per attack species and BPCER of the liveness
                                        decision on the real clips and the attack videos,
@@ -159,6 +169,22 @@ fn run(args: Vec<String>) -> Result<(), Outcome> {
                 points: args.points,
             };
             mesh::run(&args.models, &args.positional, &opts).map_err(Failed)
+        }
+        "occlusion" => {
+            let Some((labels, videos)) = args.positional.split_first() else {
+                return Err(Usage("occlusion needs LABELS.csv".into()));
+            };
+            occlusion::run(&args.models, Path::new(labels), videos, args.json).map_err(Failed)
+        }
+        "occlude" => {
+            let [condition, video, out] = args.positional.as_slice() else {
+                return Err(Usage("occlude needs CONDITION VIDEO.y4m OUT_DIR".into()));
+            };
+            let (n, painted) =
+                occlusion::occlude_video(&args.models, condition, Path::new(video), Path::new(out))
+                    .map_err(Failed)?;
+            eprintln!("fio occlude: {n} frames, {painted} with a face painted");
+            Ok(())
         }
         "liveness-eval" => {
             let data = args

@@ -44,6 +44,25 @@ pub const GUIDE_MAX_POSE_DEG: f32 = 20.0;
 /// Guidance: blur (0 sharp .. 1 very blurry) above this → "hold still".
 pub const GUIDE_MAX_BLUR: f32 = 0.5;
 
+/// Occlusion score (`fio_vision::occlusion::Occlusion::score`) above which a face counts as
+/// obscured (mask, hand, dark glasses) for apps that ignore obscured faces.
+///
+/// Measured with `fio occlusion fixtures/labels.csv` (47 photos of 16 people plus every 10th
+/// frame of the cap12/cap13 webcam clips; 128 measured bare faces): bona fide max 0.78 (a full
+/// beard and moustache, sean_guru2_crop.jpg), median 0.14. Synthetic occluders painted over the
+/// mesh and re-detected: white mask min 1.05, black mask 1.81, dark sunglasses 2.03, surgical
+/// mask 4.16; the one real pair of dark sunglasses in the set (terminator_crop.jpg) 3.01. 0.9
+/// sits in that gap, a little nearer the bona fide side's larger spread. A hand of skin tone
+/// over mouth and chin is *not* separated (median 0.22, 2 of 131 above): colour cannot see skin
+/// on skin.
+pub const OCCLUSION_MAX: f32 = 0.9;
+
+/// True when an occlusion score says the face is obscured; no score (face too small, mesh
+/// outside the frame) or NaN is not evidence of a mask.
+pub fn is_obscured(occlusion: Option<f32>) -> bool {
+    occlusion.is_some_and(|o| o > OCCLUSION_MAX)
+}
+
 /// Image-quality signals for one detected face.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -215,6 +234,9 @@ pub enum Guidance {
     MoreLight,
     /// Head turned or tilted too far.
     FaceTheCamera,
+    /// Face partly covered (mask, hand, dark glasses) and the app ignores obscured faces; set by
+    /// the widget from [`is_obscured`], never by [`guidance`].
+    UncoverFace,
     /// Good to capture.
     Ok,
 }
@@ -258,6 +280,18 @@ pub fn guidance(faces: &[FaceObservation], frame_w: f32, frame_h: f32) -> Guidan
 mod tests {
     use super::*;
     use crate::template::tests::{blend, test_embedding};
+
+    #[test]
+    fn obscured_needs_a_score_above_the_bar() {
+        assert!(!is_obscured(None));
+        assert!(!is_obscured(Some(f32::NAN)));
+        assert!(!is_obscured(Some(OCCLUSION_MAX)));
+        assert!(is_obscured(Some(OCCLUSION_MAX + 0.01)));
+        assert_eq!(
+            serde_json::to_value(Guidance::UncoverFace).unwrap(),
+            serde_json::json!("uncoverFace")
+        );
+    }
 
     fn face(size: f32, score: f32) -> FaceObservation {
         FaceObservation {

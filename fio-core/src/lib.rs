@@ -25,8 +25,8 @@ pub use challenge::{
     new_challenge, Ceremony, Challenge, ChallengeLedger, LivenessAction, CHALLENGE_TTL_MS,
 };
 pub use decision::{
-    check_enrollment, check_frame, guidance, EnrollPolicy, FaceObservation, FramePolicy, Guidance,
-    Quality,
+    check_enrollment, check_frame, guidance, is_obscured, EnrollPolicy, FaceObservation,
+    FramePolicy, Guidance, Quality,
 };
 pub use error::{Error, ErrorBody};
 pub use error_code::{all_error_codes_map, ErrorCode};

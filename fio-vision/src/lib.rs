@@ -17,6 +17,7 @@ pub mod liveness_cues;
 pub mod manifest;
 pub mod mesh;
 pub mod models;
+pub mod occlusion;
 pub mod onnx;
 pub mod pattern;
 pub mod pipeline;

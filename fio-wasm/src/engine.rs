@@ -10,8 +10,9 @@ use fio_vision::detect::Detection;
 use fio_vision::evidence::evidence_crop;
 use fio_vision::liveness::LivenessScores;
 use fio_vision::liveness_cues::frame_cues;
+use fio_vision::occlusion;
 use fio_vision::quality::{head_pose, sharpness_and_brightness};
-use fio_vision::{Error, Frame, MeshCues, ModelFiles, Pipeline, StageTimes};
+use fio_vision::{Error, Frame, Mesh, MeshCues, ModelFiles, Pipeline, StageTimes};
 use serde::Serialize;
 
 /// Sharpness (variance of the Laplacian on the 112 px aligned crop) at which `blur` reaches 0.5,
@@ -93,6 +94,11 @@ pub struct Analysis {
     pub guidance: Guidance,
     /// Liveness cues of the largest face (mesh every frame; passive score when `full`).
     pub cues: FrameCues,
+    /// The largest face's occlusion score (`fio_vision::occlusion`), when measurable.
+    pub occlusion: Option<f32>,
+    /// The largest face is obscured (mask, hand, dark glasses): [`fio_core::is_obscured`]. The
+    /// widget ignores such faces when the app sets `ignoreObscuredFaces`.
+    pub obscured: bool,
     /// Milliseconds per stage.
     pub timings: StageTimes,
 }
@@ -135,21 +141,27 @@ impl Engine {
             fio_core::guidance(&observations, frame.width() as f32, frame.height() as f32);
 
         let t_ms = now();
-        let (main, cues) = match dets.first() {
+        let (main, cues, occlusion) = match dets.first() {
             Some(d) if full => {
-                let (main, mesh) = self.main_face(frame, d, &mut timings, now)?;
+                let (main, mesh, occlusion) = self.main_face(frame, d, &mut timings, now)?;
                 let mut cues = frame_cues(t_ms, dets.len(), Some((d, &mesh)), frame);
                 cues.passive = Some(main.liveness.liveness);
-                (Some(main), cues)
+                (Some(main), cues, occlusion)
             }
             Some(d) => {
                 // The live view needs eyelids and head pose at video rate for blinks and prompts.
                 let t = now();
-                let mesh = MeshCues::measure(&self.pipeline.mesh(frame, d)?, frame);
+                let mesh = self.pipeline.mesh(frame, d)?;
+                let cues = MeshCues::measure(&mesh, frame);
+                let occlusion = occlusion::measure(frame, &mesh).map(|o| o.score());
                 timings.mesh += now() - t;
-                (None, frame_cues(t_ms, dets.len(), Some((d, &mesh)), frame))
+                (
+                    None,
+                    frame_cues(t_ms, dets.len(), Some((d, &cues)), frame),
+                    occlusion,
+                )
             }
-            None => (None, frame_cues(t_ms, 0, None, frame)),
+            None => (None, frame_cues(t_ms, 0, None, frame), None),
         };
         Ok(Analysis {
             faces: dets
@@ -163,6 +175,8 @@ impl Engine {
             main,
             guidance,
             cues,
+            occlusion,
+            obscured: fio_core::is_obscured(occlusion),
             timings,
         })
     }
@@ -173,10 +187,15 @@ impl Engine {
         d: &Detection,
         timings: &mut StageTimes,
         now: &dyn Fn() -> f64,
-    ) -> Result<(MainFace, MeshCues), Error> {
+    ) -> Result<(MainFace, MeshCues, Option<f32>), Error> {
         let fa = self
             .pipeline
             .analyze_detection(frame, d.clone(), timings, now)?;
+        let mesh = Mesh {
+            points: fa.mesh_points,
+            presence: fa.mesh.presence,
+        };
+        let occlusion = occlusion::measure(frame, &mesh).map(|o| o.score());
         let embedding = Embedding::new(fa.embedding).map_err(|e| Error::Inference {
             name: fio_vision::embed::EMBEDDER_MODEL.into(),
             reason: e.to_string(),
@@ -199,7 +218,7 @@ impl Engine {
                 alignment_residual: q.alignment_residual,
             },
         };
-        Ok((main, fa.mesh))
+        Ok((main, fa.mesh, occlusion))
     }
 }
 

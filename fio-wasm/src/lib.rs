@@ -27,7 +27,7 @@ export interface ModelManifest {
   /** Names of the models `FaceEngine` needs. */
   pipeline: string[];
 }
-export type Guidance = "noFace" | "manyFaces" | "moveCloser" | "moveBack" | "holdStill" | "moreLight" | "faceTheCamera" | "ok";
+export type Guidance = "noFace" | "manyFaces" | "moveCloser" | "moveBack" | "holdStill" | "moreLight" | "faceTheCamera" | "uncoverFace" | "ok";
 export interface DetectedFace {
   /** [x, y, w, h] in frame pixels. */
   bbox: [number, number, number, number];
@@ -50,6 +50,8 @@ export interface MainFace {
 export interface FrameCues {
   tMs: number; faces: number; ear: number | null; yawDeg: number | null; pitchDeg: number | null;
   faceWidth: number; passive: number | null; similarity: number | null;
+  /** Periodic-pattern (moiré) score of the face's skin, when measurable. */
+  pattern: number | null;
 }
 export type LivenessAction = "turnLeft" | "turnRight" | "blink" | "lookUp" | "comeCloser";
 export type LivenessProgress =
@@ -64,7 +66,7 @@ export interface LivenessStep {
 }
 export interface LivenessOutcome {
   report: {
-    frames: number; durationMs: number; passive?: number; blinks: number; yawSpreadDeg: number;
+    frames: number; durationMs: number; passive?: number; pattern?: number; blinks: number; yawSpreadDeg: number;
     pitchSpreadDeg: number; minSimilarity?: number; actions: LivenessAction[];
     failure?: { kind: string };
   };
@@ -79,6 +81,10 @@ export interface Analysis {
   /** The largest face, only when `full` and a face was found. */
   main: MainFace | null;
   guidance: Guidance;
+  /** The largest face's occlusion score (mask, hand, dark glasses), when measurable. */
+  occlusion: number | null;
+  /** The largest face is obscured (score above fio_core's OCCLUSION_MAX). */
+  obscured: boolean;
   /** Milliseconds per stage. */
   timings: { detect: number; mesh: number; align: number; embed: number; liveness: number; attributes: number };
 }

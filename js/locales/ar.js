@@ -31,6 +31,7 @@ export default {
     holdStill: "لا تتحرك",
     moreLight: "مطلوب إضاءة أكثر",
     faceTheCamera: "انظر مباشرة إلى الكاميرا",
+    uncoverFace: "أزل ما يغطي وجهك (كمامة، يد، نظارة داكنة)",
     ok: "ممتاز، لا تتحرك…",
   },
   capturing: "جارٍ المسح…",

@@ -30,6 +30,7 @@ export default {
     holdStill: "Bitte still halten",
     moreLight: "Mehr Licht wird benötigt",
     faceTheCamera: "Schauen Sie direkt in die Kamera",
+    uncoverFace: "Gesicht freimachen (Maske, Hand, dunkle Brille)",
     ok: "Perfekt, bitte still halten…",
   },
   capturing: "Scan läuft…",

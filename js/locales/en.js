@@ -25,6 +25,7 @@ export default {
     holdStill: "Hold still",
     moreLight: "More light is needed",
     faceTheCamera: "Look straight at the camera",
+    uncoverFace: "Uncover your face (mask, hand, dark glasses)",
     ok: "Perfect, hold still…",
   },
   actions: {

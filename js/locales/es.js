@@ -30,6 +30,7 @@ export default {
     holdStill: "No te muevas",
     moreLight: "Se necesita más luz",
     faceTheCamera: "Mira directamente a la cámara",
+    uncoverFace: "Descubre tu rostro (mascarilla, mano, gafas oscuras)",
     ok: "Perfecto, no te muevas…",
   },
   capturing: "Escaneando…",

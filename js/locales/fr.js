@@ -30,6 +30,7 @@ export default {
     holdStill: "Ne bougez plus",
     moreLight: "Il faut plus de lumière",
     faceTheCamera: "Regardez la caméra",
+    uncoverFace: "Dégagez votre visage (masque, main, lunettes sombres)",
     ok: "Parfait, ne bougez plus…",
   },
   capturing: "Analyse…",

@@ -30,6 +30,7 @@ export default {
     holdStill: "動かないでください",
     moreLight: "もっと明るくしてください",
     faceTheCamera: "カメラをまっすぐ見てください",
+    uncoverFace: "顔を覆うもの（マスク、手、サングラス）を外してください",
     ok: "そのまま動かないでください…",
   },
   capturing: "スキャン中…",

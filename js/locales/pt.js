@@ -30,6 +30,7 @@ export default {
     holdStill: "Fique parado",
     moreLight: "É necessária mais luz",
     faceTheCamera: "Olhe diretamente para a câmera",
+    uncoverFace: "Descubra o rosto (máscara, mão, óculos escuros)",
     ok: "Perfeito, fique parado…",
   },
   capturing: "Digitalizando…",

@@ -45,8 +45,12 @@ if [ ! -f fixtures/data/video/cap12.y4m ] || [ ! -f fixtures/data/video/cap13.y4
   step "fetch fixtures"
   bash fixtures/fetch.sh
 fi
+# --workspace: the same feature set as `cargo test --workspace`, so this reuses its build instead
+# of recompiling tract with `-p fio-cli`'s narrower features. make-videos.sh runs `fio occlude`.
+step "cargo build --workspace --bins"
+cargo build --locked --workspace --bins
 step "derive the test videos"
-bash tests/browser/make-videos.sh
+FIO_BIN="$CARGO_TARGET_DIR/debug/fio" bash tests/browser/make-videos.sh
 
 if [ "${OPENFIO_BROWSER_SKIP_BUILD:-0}" != 1 ]; then
   step "build the library and the demo site (scripts/build-js.sh)"
@@ -60,9 +64,6 @@ fi
 [ -f edge-worker/.dev.vars ] || (cd edge-worker && bash dev-vars.sh)
 
 step "fio-wasm in Node: real models and photos, wasm vs native templates"
-# --workspace: the same feature set as `cargo test --workspace`, so this reuses its build instead
-# of recompiling tract with `-p fio-cli`'s narrower features.
-cargo build --locked --workspace --bins
 FIO_BIN="$CARGO_TARGET_DIR/debug/fio" FIO_WASM_PKG=fio-wasm/pkg node --test fio-wasm/tests/node.test.mjs
 
 step "browser end-to-end tests (node --test tests/browser/)"

@@ -9,6 +9,8 @@
 #   noface.y4m        an emoticon icon on a grey background (no human face), 640x480
 #   switch_person.y4m two people taking turns: 1.2 s of cap12 (the enrolled man, moving), then
 #                     the 11 FG-NET frames of "Franck" (1.1 s), three times over (7 s), 400x300
+#   masked_cap12.y4m  the first 4 s of cap12 with a synthetic surgical mask painted on the face
+#                     in every frame (`fio occlude`, placed by the face mesh), 400x300
 #   ../frames10/<clip>/%05d.jpg  cap12/cap13 as JPEG frames at 10 fps, for the liveness tests'
 #                     canvas camera (tests/browser/feed/)
 #
@@ -69,7 +71,26 @@ if ! { [ -s "$sw" ] && [ "$sw" -nt "$OUT/cap12.y4m" ] && [ "$sw" -nt "$SELF" ]; 
   echo "made $sw"
 fi
 
-for f in cap12 cap13 still_other still_cap12 group noface switch_person; do
+# Needs the fio binary (FIO_BIN, else the workspace's debug build): the mask is placed per frame
+# by the face mesh. Rebuilt when missing or older than cap12.y4m, this script or the binary.
+mk="$OUT/masked_cap12.y4m"
+FIO="${FIO_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/fio}"
+if ! { [ -s "$mk" ] && [ "$mk" -nt "$OUT/cap12.y4m" ] && [ "$mk" -nt "$SELF" ] && [ "$mk" -nt "$FIO" ]; }; then
+  [ -x "$FIO" ] || { echo "make-videos.sh: $FIO missing (cargo build --workspace --bins, or set FIO_BIN)" >&2; exit 1; }
+  work="$OUT/masked_cap12.tmp.$$"
+  rm -rf "$work"
+  mkdir -p "$work"
+  ffmpeg -nostdin -hide_banner -loglevel error -y -i "$OUT/cap12.y4m" -t 4 -pix_fmt yuv420p \
+    -f yuv4mpegpipe "$work/cut.y4m"
+  "$FIO" occlude surgicalMask "$work/cut.y4m" "$work/frames"
+  ffmpeg -nostdin -hide_banner -loglevel error -y -framerate 10 -i "$work/frames/%05d.ppm" \
+    -r 10 -pix_fmt yuv420p -f yuv4mpegpipe "$work/out.y4m"
+  mv -f "$work/out.y4m" "$mk"
+  rm -rf "$work"
+  echo "made $mk"
+fi
+
+for f in cap12 cap13 still_other still_cap12 group noface switch_person masked_cap12; do
   head -c 10 "$OUT/$f.y4m" | grep -q '^YUV4MPEG2' || { echo "make-videos.sh: $OUT/$f.y4m is not a Y4M file" >&2; exit 1; }
 done
 
