@@ -84,6 +84,9 @@ pub struct StoredChallenge {
     pub challenge: Challenge,
     /// Whether it has been used.
     pub consumed: bool,
+    /// Whether a request's evidence crops were measured for it (at most once).
+    #[serde(default)]
+    pub evidence_claimed: bool,
 }
 
 /// One row of a template shard.
@@ -421,7 +424,11 @@ impl AppIndex {
                 .await?;
         }
         if call.op.is_widget() {
-            self.widget_gate(&call, now)?;
+            self.widget_gate(&call, now, true)?;
+        }
+        if call.op == Op::ClaimEvidence {
+            // Part of the enroll/authenticate request that follows: admitted alike, not counted.
+            self.widget_gate(&call, now, false)?;
         }
         if call.op.is_rest() {
             self.rest_gate(&call, now)?;
@@ -450,6 +457,7 @@ impl AppIndex {
                 ))
             }),
             Op::ListFacialIds => self.list_facial_ids(&call),
+            Op::ClaimEvidence => self.claim_evidence(&call, now).await,
         }
     }
 
@@ -468,8 +476,8 @@ impl AppIndex {
 
     // ---- admission -------------------------------------------------------------------------
 
-    /// App active → origin → country → quotas.
-    fn widget_gate(&self, call: &DoCall, now: u64) -> EdgeResult<()> {
+    /// App active → origin → country → quotas (when `count`).
+    fn widget_gate(&self, call: &DoCall, now: u64, count: bool) -> EdgeResult<()> {
         let mut inner = self.inner.borrow_mut();
         let Inner { data, limiter, .. } = &mut *inner;
         let data = data
@@ -486,7 +494,7 @@ impl AppIndex {
             ("app", opts.quota_per_minute),
             (ip_key.as_str(), opts.ip_quota_per_minute),
         ];
-        if !limiter.allow_all(&keys, now) {
+        if count && !limiter.allow_all(&keys, now) {
             return Err(ErrorCode::TooManyRequests.into());
         }
         Ok(())
@@ -541,6 +549,7 @@ impl AppIndex {
             &StoredChallenge {
                 challenge: c.clone(),
                 consumed: false,
+                evidence_claimed: false,
             },
         )
         .await?;
@@ -579,20 +588,7 @@ impl AppIndex {
                         return Err(FioError::SessionExpired.into());
                     }
                     Some(s) => s.challenge,
-                    None => {
-                        let keys = self.keys()?;
-                        return Err(match crypto::challenge_origin(
-                            &keys.challenge_tag,
-                            &public_id,
-                            id,
-                        ) {
-                            crypto::ChallengeOrigin::OtherApp => {
-                                FioError::ChallengeMismatch("application")
-                            }
-                            _ => FioError::UnknownChallenge,
-                        }
-                        .into());
-                    }
+                    None => return Err(self.unknown_challenge(&public_id, id)?),
                 }
             }
             Err(e) => return Err(e.into()),
@@ -602,11 +598,53 @@ impl AppIndex {
             &StoredChallenge {
                 challenge: challenge.clone(),
                 consumed: true,
+                evidence_claimed: false,
             },
         )
         .await?;
         challenge.validate(&public_id, ceremony, now)?;
         Ok(challenge)
+    }
+
+    /// Why a challenge ID this app does not hold is refused: issued for another app, or unknown.
+    fn unknown_challenge(&self, public_id: &str, id: &str) -> EdgeResult<EdgeError> {
+        let keys = self.keys()?;
+        Ok(
+            match crypto::challenge_origin(&keys.challenge_tag, public_id, id) {
+                crypto::ChallengeOrigin::OtherApp => FioError::ChallengeMismatch("application"),
+                _ => FioError::UnknownChallenge,
+            }
+            .into(),
+        )
+    }
+
+    /// Reserves a live, unused challenge's one evidence measurement, in memory and in storage
+    /// (`ChallengeLedger::claim_evidence`): a replayed request is refused before inference.
+    async fn claim_evidence(&self, call: &DoCall, now: u64) -> Handled {
+        let id = str_arg(&call.args, "challengeId")?.unwrap_or_default();
+        if !fio_core::protocol::is_valid_challenge_id(&id) {
+            return Err(EdgeError::bad_request("invalid challengeId"));
+        }
+        let ceremony: Ceremony = serde_json::from_value(call.args["ceremony"].clone())
+            .map_err(|_| EdgeError::bad_request("invalid ceremony"))?;
+        let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
+        // Memory first (it knows a claim made since the last eviction), then storage, which
+        // survives evictions and is authoritative.
+        match self.inner.borrow_mut().ledger.claim_evidence(&id, now) {
+            Ok(()) | Err(FioError::UnknownChallenge) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let key = format!("ch:{id}");
+        let Some(mut stored) = self.get_json::<StoredChallenge>(&key).await? else {
+            return Err(self.unknown_challenge(&public_id, &id)?);
+        };
+        if stored.consumed || stored.evidence_claimed {
+            return Err(FioError::ChallengeReplayed.into());
+        }
+        stored.challenge.validate(&public_id, ceremony, now)?;
+        stored.evidence_claimed = true;
+        self.put_json(&key, &stored).await?;
+        Ok((json!({ "claimed": true }), None))
     }
 
     async fn prune_stored_challenges(&self, now: u64) -> EdgeResult<()> {

@@ -40,6 +40,9 @@ pub enum Op {
     AppStats,
     /// `/listfacialids`.
     ListFacialIds,
+    /// Before the front worker measures an enroll/authenticate request's evidence crops:
+    /// reserves the challenge's one measurement (`args`: `challengeId`, `ceremony`).
+    ClaimEvidence,
 }
 
 impl Op {

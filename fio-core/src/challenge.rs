@@ -136,6 +136,7 @@ impl Challenge {
 struct Entry {
     challenge: Challenge,
     consumed: bool,
+    evidence_claimed: bool,
 }
 
 /// Challenges issued and not yet expired; lives in the edge's Durable Object memory.
@@ -178,6 +179,7 @@ impl ChallengeLedger {
         let entry = Entry {
             challenge,
             consumed: false,
+            evidence_claimed: false,
         };
         self.entries.insert(entry.challenge.id.clone(), entry);
         Ok(())
@@ -197,6 +199,23 @@ impl ChallengeLedger {
         }
         entry.consumed = true;
         Ok(entry.challenge.clone())
+    }
+
+    /// Reserves a live, unused challenge's one evidence measurement (edge re-verification runs
+    /// the face models on the crops before the challenge is consumed, so without this a captured
+    /// request could be replayed for inference until then). Errors as [`Self::consume`]; a
+    /// second claim is `ChallengeReplayed`.
+    pub fn claim_evidence(&mut self, id: &str, now_ms: u64) -> Result<(), Error> {
+        let entry = self.entries.get_mut(id).ok_or(Error::UnknownChallenge)?;
+        if entry.challenge.is_expired(now_ms) {
+            self.entries.remove(id);
+            return Err(Error::SessionExpired);
+        }
+        if entry.consumed || entry.evidence_claimed {
+            return Err(Error::ChallengeReplayed);
+        }
+        entry.evidence_claimed = true;
+        Ok(())
     }
 
     /// Drops expired entries; returns how many were removed.
@@ -287,6 +306,25 @@ mod tests {
         assert_eq!(l.prune(1_000), 1);
         assert!(l.is_empty());
         assert_eq!(l.consume(&c.id, 1_001), Err(Error::UnknownChallenge));
+    }
+
+    #[test]
+    fn evidence_is_claimed_once_and_only_before_consumption() {
+        let mut l = ChallengeLedger::new();
+        let c = new_challenge(&random(7), "app", Ceremony::Enroll, 0, 1_000, 2);
+        l.insert(c.clone(), 0).unwrap();
+        assert_eq!(l.claim_evidence(&c.id, 5), Ok(()));
+        assert_eq!(l.claim_evidence(&c.id, 6), Err(Error::ChallengeReplayed));
+        // The claim does not spend the challenge: the measured request still consumes it.
+        assert_eq!(l.consume(&c.id, 7), Ok(c.clone()));
+        let d = new_challenge(&random(8), "app", Ceremony::Enroll, 0, 1_000, 2);
+        l.insert(d.clone(), 0).unwrap();
+        assert!(l.consume(&d.id, 1).is_ok());
+        assert_eq!(l.claim_evidence(&d.id, 2), Err(Error::ChallengeReplayed));
+        assert_eq!(l.claim_evidence("nope", 2), Err(Error::UnknownChallenge));
+        let e = new_challenge(&random(9), "app", Ceremony::Enroll, 0, 1_000, 2);
+        l.insert(e.clone(), 0).unwrap();
+        assert_eq!(l.claim_evidence(&e.id, 1_000), Err(Error::SessionExpired));
     }
 
     #[test]

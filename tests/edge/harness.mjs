@@ -132,7 +132,8 @@ export class EdgeInstance {
       "--persist-to", join(this.persistDir, "state"),
       "--show-interactive-dev-session=false",
       "--live-reload=false",
-      "--log-level", process.env.OPENFIO_EDGE_LOG_LEVEL || "info",
+      // "log", not "info": the worker's console.log lines (which specs read) are at level "log".
+      "--log-level", process.env.OPENFIO_EDGE_LOG_LEVEL || "log",
     ];
     const child = spawn(WRANGLER, args, {
       cwd: EDGE_DIR,
@@ -263,6 +264,14 @@ let shared = null;
  * The edge the calling spec should use: `{url, adminToken, instance|null}`.
  * Registers an `after` hook that stops a privately started instance.
  */
+/**
+ * The shared edge's wrangler log (the worker's console lines): a file, or null when the edge was
+ * started elsewhere (OPENFIO_EDGE_URL without OPENFIO_EDGE_LOG_FILE).
+ */
+export function edgeLogFile() {
+  return shared?.instance?.logFile ?? process.env.OPENFIO_EDGE_LOG_FILE ?? null;
+}
+
 export async function useEdge() {
   if (shared) return shared;
   if (process.env.OPENFIO_EDGE_URL) {

@@ -11,11 +11,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ROOT, useEdge } from "./harness.mjs";
+import { ROOT, edgeLogFile, useEdge } from "./harness.mjs";
 import { faces, fioBinary } from "./templates.mjs";
 import {
   EVIDENCE_SIDE, Edge, assertClientError, assertError, assertOk, cropBundle, liveFor,
-  randomEvidenceKey, sealEvidence, show, statCounters,
+  randomEvidenceKey, sealEvidence, show, sleep, statCounters,
 } from "./client.mjs";
 
 const F = faces();
@@ -291,6 +291,28 @@ describe("edge re-verification of liveness", () => {
     });
     assert.ok(retry.status >= 400 && retry.status < 500, `a spent challenge was accepted: ${show(retry)}`);
     await assertNothingEnrolled(app);
+  });
+
+  test("a sealed bundle is measured once: concurrent and later replays are refused before inference", async (t) => {
+    const logFile = edgeLogFile();
+    if (!logFile) return t.skip("needs the edge's log (tests/edge/run.mjs or a local instance)");
+    const measured = (id) => readFileSync(logFile, "utf8").split(`crops for challenge ${id.slice(0, 8)}`).length - 1;
+    const app = await edge.createApp(REVERIFY);
+    const s = await session(app, "enroll");
+    const body = { challengeId: s.challengeId, liveness: withEvidence(s, await honest(s)), details: { age: 30, gender: "male" } };
+    const tries = await Promise.all([0, 1, 2].map(() => app.enroll([C.template], body)));
+    const ok = tries.filter((r) => r.status === 200);
+    assert.equal(ok.length, 1, `exactly one of three identical requests enrolls: ${tries.map(show).join(" | ")}`);
+    for (const r of tries.filter((x) => x.status !== 200)) {
+      assert.ok(r.status >= 400 && r.status < 500, `a replay is a client error: ${show(r)}`);
+    }
+    const later = await app.enroll([C.template], body);
+    assert.ok(later.status >= 400 && later.status < 500, `a later replay is refused: ${show(later)}`);
+    // The worker logs each measurement; the log reaches the file asynchronously.
+    for (let i = 0; i < 40 && measured(s.challengeId) < 1; i++) await sleep(100);
+    await sleep(300);
+    assert.equal(measured(s.challengeId), 1, "the crops were measured once, not once per request");
+    assert.equal((await app.listAll()).length, 1);
   });
 
   test("PIN follow-up challenges need no evidence", async () => {

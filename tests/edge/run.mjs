@@ -31,7 +31,7 @@ const child = spawn(
   {
     cwd: ROOT,
     stdio: "inherit",
-    env: { ...process.env, OPENFIO_EDGE_URL: edge.url, OPENFIO_EDGE_SKIP_BUILD: "1" },
+    env: { ...process.env, OPENFIO_EDGE_URL: edge.url, OPENFIO_EDGE_LOG_FILE: edge.logFile, OPENFIO_EDGE_SKIP_BUILD: "1" },
   },
 );
 const code = await new Promise((r) => child.on("exit", (c, s) => r(c ?? (s ? 1 : 0))));

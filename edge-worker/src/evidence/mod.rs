@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::error::{EdgeError, EdgeResult};
 
-pub use models::measure;
+pub use models::{measure, open};
 
 /// One crop as the edge's models measured it.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -48,26 +48,36 @@ async fn verifier(env: &Env) -> EdgeResult<Rc<EvidenceVerifier>> {
     Ok(v)
 }
 
-/// Opens the evidence sealed to `challenge_id` and measures every crop.
-pub async fn measure(
-    env: &Env,
+/// Opens a request's sealed crops (cheap: ECDH and AES-GCM); `Err` is what the Durable Object
+/// is told when they are not sealed to this ceremony or not a crop bundle.
+pub fn open(
     master: &[u8],
     challenge_id: &str,
     sealed: &fio_core::liveness::SealedEvidence,
-) -> EdgeResult<EvidenceCall> {
+) -> Result<CropBundle, EvidenceCall> {
     let bundle = match open_evidence(master, challenge_id, sealed) {
         Ok(b) => b,
-        Err(OpenError::Rejected) => return Ok(EvidenceCall::Rejected),
-        Err(OpenError::Malformed(reason)) => return Ok(EvidenceCall::Malformed { reason }),
+        Err(OpenError::Rejected) => return Err(EvidenceCall::Rejected),
+        Err(OpenError::Malformed(reason)) => return Err(EvidenceCall::Malformed { reason }),
     };
-    let bundle = match CropBundle::from_bytes(&bundle) {
-        Ok(b) => b,
-        Err(e) => {
-            return Ok(EvidenceCall::Malformed {
-                reason: e.to_string(),
-            })
-        }
-    };
+    CropBundle::from_bytes(&bundle).map_err(|e| EvidenceCall::Malformed {
+        reason: e.to_string(),
+    })
+}
+
+/// Measures every crop with the widget's models (the expensive part: claim the challenge's
+/// measurement first).
+pub async fn measure(
+    env: &Env,
+    challenge_id: &str,
+    bundle: &CropBundle,
+) -> EdgeResult<EvidenceCall> {
+    // The operator's log shows each measurement, so replays can be seen (and are tested).
+    worker::console_log!(
+        "evidence: measuring {} crops for challenge {}",
+        bundle.crops.len(),
+        challenge_id.get(..8).unwrap_or_default()
+    );
     let verifier = verifier(env).await?;
     let mut crops = Vec::with_capacity(bundle.crops.len());
     for rgb in &bundle.crops {

@@ -1,14 +1,16 @@
 //! Widget API: `POST /v1/{publicId}/session|enroll|authenticate`, with CORS.
 
+use fio_core::liveness::SealedEvidence;
 use fio_core::protocol::{MAX_EVIDENCE_REQUEST_BYTES, MAX_REQUEST_BYTES};
-use fio_core::ErrorCode;
+use fio_core::{Ceremony, ErrorCode};
+use serde_json::json;
 use worker::{Context, Env, Method, Request, Response};
 
 use super::{base_call, dispatch, error_response, header, json_response, read_body};
 use crate::app_config::is_valid_public_id;
 use crate::app_index::master_key;
 use crate::do_protocol::Op;
-use crate::error::EdgeError;
+use crate::error::{EdgeError, EdgeResult};
 use crate::evidence::{self, EvidenceCall};
 
 fn op_for(action: &str) -> Option<Op> {
@@ -89,13 +91,7 @@ pub async fn handle(
             None => None,
             Some(Err(reason)) => Some(EvidenceCall::Malformed { reason }),
             Some(Ok((challenge_id, sealed))) => {
-                let measured = match master_key(env) {
-                    Ok(master) => {
-                        evidence::measure(env, master.as_bytes(), &challenge_id, &sealed).await
-                    }
-                    Err(e) => Err(e),
-                };
-                match measured {
+                match open_and_measure(&req, env, op, public_id, &challenge_id, &sealed).await {
                     Ok(m) => Some(m),
                     Err(e) => return with_cors(error_response(&e.reply(), false), origin),
                 }
@@ -107,4 +103,32 @@ pub async fn handle(
         Err(e) => error_response(&e.reply(), false),
     };
     with_cors(resp, origin)
+}
+
+/// Opens the sealed crops, reserves the challenge's one measurement with its Durable Object
+/// (a replayed request stops here, before inference), then measures them.
+async fn open_and_measure(
+    req: &Request,
+    env: &Env,
+    op: Op,
+    public_id: &str,
+    challenge_id: &str,
+    sealed: &SealedEvidence,
+) -> EdgeResult<EvidenceCall> {
+    let master = master_key(env)?;
+    let bundle = match evidence::open(master.as_bytes(), challenge_id, sealed) {
+        Ok(b) => b,
+        // Nothing to measure: the Durable Object decides (PAD_ATTACK or 400) and spends the
+        // challenge as for any other request.
+        Err(call) => return Ok(call),
+    };
+    let ceremony = if op == Op::Enroll {
+        Ceremony::Enroll
+    } else {
+        Ceremony::Authenticate
+    };
+    let mut claim = base_call(req, env, Op::ClaimEvidence, public_id);
+    claim.args = json!({ "challengeId": challenge_id, "ceremony": ceremony });
+    dispatch(env, None, &claim).await?;
+    evidence::measure(env, challenge_id, &bundle).await
 }
