@@ -49,7 +49,7 @@ struct Report {
 }
 
 /// Parses `file,identity` rows (header optional); paths are relative to the CSV's folder.
-fn read_labels(csv: &Path) -> Result<Vec<(String, String)>, CliError> {
+pub(crate) fn read_labels(csv: &Path) -> Result<Vec<(String, String)>, CliError> {
     let text =
         std::fs::read_to_string(csv).map_err(|e| CliError(format!("{}: {e}", csv.display())))?;
     let mut rows = Vec::new();

@@ -76,25 +76,33 @@ impl MeshOnly {
 
     /// Face count and the largest face's cues and mesh points.
     fn cues(&self, frame: &Frame) -> Result<(usize, Option<Found>), CliError> {
-        let faces: Vec<Detection> = self
-            .detector
-            .detect(frame)?
-            .into_iter()
-            .filter(|d| d.score >= MIN_DETECTION_SCORE)
-            .collect();
-        let Some(largest) = faces
-            .iter()
-            .max_by(|a, b| (a.bbox[2] * a.bbox[3]).total_cmp(&(b.bbox[2] * b.bbox[3])))
-        else {
+        let (faces, Some(largest)) = largest_face(&self.detector, frame)? else {
             return Ok((0, None));
         };
-        let mesh = self.mesh.run(frame, largest)?;
+        let mesh = self.mesh.run(frame, &largest)?;
         let pattern = pattern_score(frame, largest.bbox);
         Ok((
-            faces.len(),
+            faces,
             Some((pattern, MeshCues::measure(&mesh, frame), mesh)),
         ))
     }
+}
+
+/// Confident faces in `frame` and the largest of them.
+pub(crate) fn largest_face(
+    detector: &Detector,
+    frame: &Frame,
+) -> Result<(usize, Option<Detection>), CliError> {
+    let faces: Vec<Detection> = detector
+        .detect(frame)?
+        .into_iter()
+        .filter(|d| d.score >= MIN_DETECTION_SCORE)
+        .collect();
+    let largest = faces
+        .iter()
+        .max_by(|a, b| (a.bbox[2] * a.bbox[3]).total_cmp(&(b.bbox[2] * b.bbox[3])))
+        .cloned();
+    Ok((faces.len(), largest))
 }
 
 /// Cues for every frame of a y4m video (webcam detector size, as in the browser).

@@ -8,8 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use fio_core::decision::MIN_DETECTION_SCORE;
-use fio_vision::detect::{Detection, Detector, DETECTOR_MODEL};
+use fio_vision::detect::{Detector, DETECTOR_MODEL};
 use fio_vision::mesh::{FaceMesh, MESH_MODEL};
 use fio_vision::occlusion::{self, Occlusion, Regions, OCCLUSION_MAX};
 use fio_vision::pipeline::{PHOTO_DETECTOR_SIZE, WEBCAM_DETECTOR_SIZE};
@@ -139,50 +138,20 @@ impl Engine {
     /// The largest confident face's mesh.
     fn mesh(&self, frame: &Frame, webcam: bool) -> Result<Option<Mesh>, CliError> {
         let detector = if webcam { &self.webcam } else { &self.photo };
-        let faces: Vec<Detection> = detector
-            .detect(frame)?
-            .into_iter()
-            .filter(|d| d.score >= MIN_DETECTION_SCORE)
-            .collect();
-        let Some(largest) = faces
-            .iter()
-            .max_by(|a, b| (a.bbox[2] * a.bbox[3]).total_cmp(&(b.bbox[2] * b.bbox[3])))
-        else {
-            return Ok(None);
-        };
-        Ok(Some(self.mesh.run(frame, largest)?))
+        match crate::mesh::largest_face(detector, frame)? {
+            (_, Some(largest)) => Ok(Some(self.mesh.run(frame, &largest)?)),
+            (_, None) => Ok(None),
+        }
     }
 }
 
-/// Image paths of a `file,identity` CSV (header optional), relative to the CSV's folder.
+/// Image paths of a `file,identity` CSV, relative to the CSV's folder.
 fn read_labels(csv: &Path) -> Result<Vec<PathBuf>, CliError> {
-    let text =
-        std::fs::read_to_string(csv).map_err(|e| CliError(format!("{}: {e}", csv.display())))?;
     let base = csv.parent().unwrap_or(Path::new("."));
-    let mut files = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty()
-            || line.starts_with('#')
-            || (n == 0 && line.eq_ignore_ascii_case("file,identity"))
-        {
-            continue;
-        }
-        match line.split_once(',') {
-            Some((file, _)) if !file.trim().is_empty() => files.push(base.join(file.trim())),
-            _ => {
-                return Err(CliError(format!(
-                    "{}:{}: expected `file,identity`, got {line:?}",
-                    csv.display(),
-                    n + 1
-                )))
-            }
-        }
-    }
-    if files.is_empty() {
-        return Err(CliError(format!("{}: no labelled images", csv.display())));
-    }
-    Ok(files)
+    Ok(crate::eval::read_labels(csv)?
+        .into_iter()
+        .map(|(file, _)| base.join(file))
+        .collect())
 }
 
 /// Measures the bona fide image and every synthetic occluder on it.
