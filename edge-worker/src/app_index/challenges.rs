@@ -1,0 +1,158 @@
+//! Single-use ceremony challenges: issued, claimed for one evidence measurement, consumed,
+//! pruned; the in-memory ledger first, storage (which survives eviction) as the authority.
+
+// The Durable Object's helpers, types and imports are the parent module's.
+use super::*;
+
+impl AppIndex {
+    /// Issues and persists a challenge.
+    pub(super) async fn issue_challenge(
+        &self,
+        ceremony: Ceremony,
+        actions: usize,
+        now: u64,
+    ) -> EdgeResult<(Challenge, [u8; 32])> {
+        let keys = self.keys()?;
+        let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
+        let random = crypto::challenge_random(&keys.challenge_tag, &public_id)?;
+        let c = new_challenge(
+            &random,
+            &public_id,
+            ceremony,
+            now,
+            CHALLENGE_TTL_MS,
+            actions,
+        );
+        self.inner.borrow_mut().ledger.insert(c.clone(), now)?;
+        self.put_json(
+            &format!("ch:{}", c.id),
+            &StoredChallenge {
+                challenge: c.clone(),
+                consumed: false,
+                evidence_claimed: false,
+            },
+        )
+        .await?;
+        if self.storage().get_alarm().await?.is_none() {
+            // Prune leftovers shortly after this challenge expires.
+            self.storage()
+                .set_alarm((CHALLENGE_TTL_MS + 60_000) as i64)
+                .await?;
+        }
+        Ok((c, random))
+    }
+
+    /// Marks a challenge used (in memory and storage), then checks app, ceremony and expiry.
+    pub(super) async fn consume_challenge(
+        &self,
+        id: &str,
+        ceremony: Ceremony,
+        now: u64,
+    ) -> EdgeResult<Challenge> {
+        if !fio_core::protocol::is_valid_challenge_id(id) {
+            return Err(EdgeError::bad_request("invalid challengeId"));
+        }
+        let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
+        let from_memory = self.inner.borrow_mut().ledger.consume(id, now);
+        let challenge = match from_memory {
+            Ok(c) => c,
+            Err(FioError::UnknownChallenge) => {
+                // Not in memory: issued before an eviction, or never issued here.
+                match self
+                    .get_json::<StoredChallenge>(&format!("ch:{id}"))
+                    .await?
+                {
+                    Some(s) if s.consumed => return Err(FioError::ChallengeReplayed.into()),
+                    Some(s) if s.challenge.is_expired(now) => {
+                        self.storage().delete(&format!("ch:{id}")).await?;
+                        return Err(FioError::SessionExpired.into());
+                    }
+                    Some(s) => s.challenge,
+                    None => return Err(self.unknown_challenge(&public_id, id)?),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.put_json(
+            &format!("ch:{id}"),
+            &StoredChallenge {
+                challenge: challenge.clone(),
+                consumed: true,
+                evidence_claimed: false,
+            },
+        )
+        .await?;
+        challenge.validate(&public_id, ceremony, now)?;
+        Ok(challenge)
+    }
+
+    /// Why a challenge ID this app does not hold is refused: issued for another app, or unknown.
+    pub(super) fn unknown_challenge(&self, public_id: &str, id: &str) -> EdgeResult<EdgeError> {
+        let keys = self.keys()?;
+        Ok(
+            match crypto::challenge_origin(&keys.challenge_tag, public_id, id) {
+                crypto::ChallengeOrigin::OtherApp => FioError::ChallengeMismatch("application"),
+                _ => FioError::UnknownChallenge,
+            }
+            .into(),
+        )
+    }
+
+    /// Reserves a live, unused challenge's one evidence measurement, in memory and in storage
+    /// (`ChallengeLedger::claim_evidence`): a replayed request is refused before inference.
+    pub(super) async fn claim_evidence(&self, call: &DoCall, now: u64) -> Handled {
+        let id = str_arg(&call.args, "challengeId")?.unwrap_or_default();
+        if !fio_core::protocol::is_valid_challenge_id(&id) {
+            return Err(EdgeError::bad_request("invalid challengeId"));
+        }
+        let ceremony: Ceremony = serde_json::from_value(call.args["ceremony"].clone())
+            .map_err(|_| EdgeError::bad_request("invalid ceremony"))?;
+        let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
+        // Memory first (it knows a claim made since the last eviction), then storage, which
+        // survives evictions and is authoritative.
+        match self.inner.borrow_mut().ledger.claim_evidence(&id, now) {
+            Ok(()) | Err(FioError::UnknownChallenge) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let key = format!("ch:{id}");
+        let Some(mut stored) = self.get_json::<StoredChallenge>(&key).await? else {
+            return Err(self.unknown_challenge(&public_id, &id)?);
+        };
+        if stored.consumed || stored.evidence_claimed {
+            return Err(FioError::ChallengeReplayed.into());
+        }
+        stored.challenge.validate(&public_id, ceremony, now)?;
+        stored.evidence_claimed = true;
+        self.put_json(&key, &stored).await?;
+        Ok((json!({ "claimed": true }), None))
+    }
+
+    pub(super) async fn prune_stored_challenges(&self, now: u64) -> EdgeResult<()> {
+        let mut after: Option<String> = None;
+        let mut live = false;
+        loop {
+            let page = self.list_page("ch:", after.as_deref(), 256).await?;
+            let Some((last, _)) = page.last() else { break };
+            after = Some(last.clone());
+            let mut dead = Vec::new();
+            for (k, v) in &page {
+                match serde_json::from_str::<StoredChallenge>(v) {
+                    Ok(s) if !s.challenge.is_expired(now) => live = true,
+                    _ => dead.push(k.clone()),
+                }
+            }
+            for chunk in dead.chunks(128) {
+                self.storage().delete_multiple(chunk.to_vec()).await?;
+            }
+            if page.len() < 256 {
+                break;
+            }
+        }
+        if live {
+            self.storage()
+                .set_alarm((CHALLENGE_TTL_MS + 60_000) as i64)
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! FACEIO's REST API: delete a facial ID, set its payload or PIN, list facial IDs.
+
+// The Durable Object's helpers, types and imports are the parent module's.
+use super::*;
+
+impl AppIndex {
+    pub(super) async fn load_record(&self, fid: &str) -> EdgeResult<FaceRecord> {
+        if !self.with_app(|d| Ok(d.users.contains_key(fid)))? {
+            return Err(EdgeError::NotFound("facial ID"));
+        }
+        self.get_json(&format!("user:{fid}"))
+            .await?
+            .ok_or(EdgeError::NotFound("facial ID"))
+    }
+
+    pub(super) async fn delete_facial_id(&self, call: &DoCall, now: u64) -> Handled {
+        let fid = facial_id_arg(&call.args, "fid")?;
+        let record = self.load_record(&fid).await?;
+        let (shard, stats) = self.with_app(|d| {
+            let shard = d.users.get(&fid).map(|u| u.shard).unwrap_or_default();
+            let mut s = d.stats.clone();
+            s.deletions += 1;
+            Ok((shard, s))
+        })?;
+        let shard_key = format!("shard:{shard:06}");
+        let mut entries: Vec<ShardEntry> = self.get_json(&shard_key).await?.unwrap_or_default();
+        entries.retain(|e| e.f != fid);
+        let shard_len = entries.len();
+        if entries.is_empty() {
+            self.storage().delete(&shard_key).await?;
+        } else {
+            self.put_json(&shard_key, &entries).await?;
+        }
+        self.storage()
+            .delete_multiple(vec![
+                format!("user:{fid}"),
+                format!("pintag:{}:{fid}", record.pin_tag),
+                format!("pinatt:{fid}"),
+            ])
+            .await?;
+        self.put_json("stats", &stats).await?;
+        let webhook = self.with_app_mut(|d| {
+            d.index.remove_id(&fid);
+            d.users.remove(&fid);
+            if shard_len == 0 {
+                d.shard_sizes.remove(&shard);
+            } else {
+                d.shard_sizes.insert(shard, shard_len);
+            }
+            d.stats = stats;
+            webhook_job(
+                d,
+                Event::Deletion,
+                &fid,
+                &call.client_ip,
+                now,
+                record.details,
+            )
+        })?;
+        if let Ok(kv) = self.env.kv(KV_BINDING) {
+            if let Err(e) = kv_records::delete(&kv, &call.public_id, &fid).await {
+                worker::console_error!("KV delete of {fid}: {e}");
+            }
+        }
+        Ok((
+            json!({"status": 200, "facialId": fid, "deleted": true}),
+            webhook,
+        ))
+    }
+
+    pub(super) async fn set_payload(&self, call: &DoCall, now: u64) -> Handled {
+        let fid = facial_id_arg(&call.args, "fid")?;
+        let payload = match (call.args.get("payload"), call.args.get("payloadText")) {
+            (Some(v), _) => v.clone(),
+            // Query-string and form parameters carry JSON text.
+            (None, Some(Value::String(text))) => serde_json::from_str(text)
+                .map_err(|_| EdgeError::bad_request("`payload` must be JSON"))?,
+            _ => return Err(EdgeError::bad_request("missing `payload`")),
+        };
+        validate_payload(&payload)?;
+        let mut record = self.load_record(&fid).await?;
+        record.payload = payload;
+        record.updated_at_ms = now;
+        self.put_json(&format!("user:{fid}"), &record).await?;
+        self.replicate(&record).await;
+        Ok((json!({"status": 200, "facialId": fid}), None))
+    }
+
+    pub(super) async fn set_pin(&self, call: &DoCall, now: u64) -> Handled {
+        let fid = facial_id_arg(&call.args, "fid")?;
+        let pin =
+            str_arg(&call.args, "pin")?.ok_or_else(|| EdgeError::bad_request("missing `pin`"))?;
+        let opts = self.options()?;
+        validate_pin(&pin, &opts.pin_policy())?;
+        let mut record = self.load_record(&fid).await?;
+        let keys = self.keys()?;
+        let tag = pin_uniqueness_tag(&keys.pin_tag, &call.public_id, &pin);
+        if opts.enforce_pin_uniqueness && self.pin_tag_in_use(&tag, Some(&fid)).await? {
+            return Err(FioError::PinNotUnique.into());
+        }
+        let salt: [u8; PIN_SALT_LEN] = crypto::random_array()?;
+        let old_tag_key = format!("pintag:{}:{fid}", record.pin_tag);
+        record.pin_hash = hash_pin(&crypto::peppered_pin(&keys.pepper, &pin), &salt);
+        record.pin_tag = tag.clone();
+        record.updated_at_ms = now;
+        self.storage()
+            .delete_multiple(vec![old_tag_key, format!("pinatt:{fid}")])
+            .await?;
+        self.put_many(&[
+            (format!("user:{fid}"), serde_json::to_string(&record)?),
+            (format!("pintag:{tag}:{fid}"), String::new()),
+        ])
+        .await?;
+        self.replicate(&record).await;
+        Ok((json!({"status": 200, "facialId": fid}), None))
+    }
+
+    pub(super) fn list_facial_ids(&self, call: &DoCall) -> Handled {
+        let offset = usize_arg(&call.args, "offset")?.unwrap_or(0);
+        let limit = usize_arg(&call.args, "limit")?.unwrap_or(DEFAULT_LIST_LIMIT);
+        if limit > MAX_LIST_LIMIT {
+            return Err(EdgeError::bad_request(format!(
+                "`limit` is at most {MAX_LIST_LIMIT}"
+            )));
+        }
+        self.with_app(|d| {
+            let mut all: Vec<(&String, &UserMeta)> = d.users.iter().collect();
+            all.sort_by(|a, b| (a.1.created_at_ms, a.0).cmp(&(b.1.created_at_ms, b.0)));
+            let page: Vec<Value> = all
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(fid, m)| {
+                    json!({
+                        "facialId": fid,
+                        "timestamp": format_iso8601_ms(m.created_at_ms),
+                        "details": {"gender": m.details.gender, "age": m.details.age},
+                    })
+                })
+                .collect();
+            Ok((
+                json!({
+                    "status": 200,
+                    "total": all.len(),
+                    "offset": offset,
+                    "limit": limit,
+                    "facialIds": page,
+                }),
+                None,
+            ))
+        })
+    }
+}
