@@ -37,9 +37,6 @@ const AUTH_SAMPLES = 2;
 const AUTH_SPAN_MS = 300;
 const SAMPLE_GAP_MS = 350;
 const MANY_FACES_MS = 3000; // live view showing several faces this long → MANY_FACES
-// Passive mode waits this long (from the first good frame) for a blink; fio-cli's liveness bench
-// (fio_cli::liveness_eval::BLINK_WAIT_MS) measures BPCER with the same value.
-const BLINK_WAIT_MS = 8000;
 // During prompts, one frame in this many is fully analysed (template → identity continuity).
 const PROMPT_FULL_EVERY = 5;
 const RESULT_SCREEN_MS = 1200;
@@ -319,7 +316,9 @@ export class Ceremony {
     const key = this.session && this.session.evidenceKey;
     this.evidenceFor = typeof key === "string" && key && mode === "active"
       ? { key, challengeId: this.session.challengeId } : null;
-    await this.guard(this.engine.livenessBegin(mode, this.policy.actions || [], !!this.evidenceFor));
+    // Passive mode waits this long (from the first good frame) for a blink: the liveness
+    // thresholds' value, which the bench measures BPCER with.
+    const { blinkWaitMs } = await this.guard(this.engine.livenessBegin(mode, this.policy.actions || [], !!this.evidenceFor));
     let blinks = 0;
     let ready = false; // enough frames with one face for the liveness decision
     for (;;) {
@@ -365,7 +364,7 @@ export class Ceremony {
       this.widget.setProgress(samples.length / needed);
       const enough = samples.length >= needed && samples[samples.length - 1].t - samples[0].t >= spanMs;
       // Passive mode has no prompts: a blink is what a flat picture cannot show.
-      const blinkOk = mode !== "passive" || blinks > 0 || (samples.length && t - samples[0].t >= BLINK_WAIT_MS);
+      const blinkOk = mode !== "passive" || blinks > 0 || (samples.length && t - samples[0].t >= blinkWaitMs);
       if (enough && blinkOk && (ready || mode === "off")) break;
     }
     this.widget.setProgress(1);

@@ -9,7 +9,7 @@
 //   → {type:"init", id, wasmBase, modelsBase, detectorSize}   ← {type:"ready", id, manifest, errorCodes}
 //   → {type:"analyze", id, frame, full, t}                     ← {type:"result", id, analysis}
 //   → {type:"checkEnrollment", id, templates}                  ← {type:"result", id, template}
-//   → {type:"livenessBegin", id, mode, actions, evidence}      ← {type:"result", id}
+//   → {type:"livenessBegin", id, mode, actions, evidence}      ← {type:"result", id, blinkWaitMs}
 //       from then on every analyze result also carries `liveness: {blinks, ready, progress}`;
 //       with `evidence` (the app re-verifies liveness at the edge) the worker also keeps, during
 //       the prompts, the 160×160 crop of each frame the session marks as the clearest of a step
@@ -177,7 +177,7 @@ self.onmessage = async (ev) => {
       if (liveness) liveness.free();
       liveness = new wasm.LivenessSession(msg.mode, msg.actions || []);
       keepEvidence = !!msg.evidence;
-      self.postMessage({ type: "result", id });
+      self.postMessage({ type: "result", id, blinkWaitMs: liveness.blinkWaitMs() });
     } else if (msg.type === "livenessChallenge") {
       if (!liveness) throw new Error("no liveness session");
       self.postMessage({ type: "result", id, progress: plain(liveness.startChallenge()) });

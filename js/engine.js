@@ -133,9 +133,11 @@ export class Engine {
   }
 
   /** Starts the ceremony's liveness session (mode "off" | "passive" | "active"); with
-   * `evidence`, the worker keeps the evidence crops of the prompts (edge re-verification). */
+   * `evidence`, the worker keeps the evidence crops of the prompts (edge re-verification).
+   * → {blinkWaitMs}: how long passive mode waits for a blink. */
   async livenessBegin(mode, actions, evidence = false) {
-    await this.call({ type: "livenessBegin", mode, actions: actions || [], evidence: !!evidence });
+    const r = await this.call({ type: "livenessBegin", mode, actions: actions || [], evidence: !!evidence });
+    return { blinkWaitMs: r.blinkWaitMs };
   }
 
   /** Starts the prompted actions; → the first progress, or null when nothing can be prompted. */

@@ -32,16 +32,6 @@ pub use evidence_rows::{EvidenceJob, EVIDENCE_ROW, PICKING_ROW};
 const FULL_EVERY: usize = 4;
 /// Capture before prompting (the widget's enrollment span is ~2 s).
 const CAPTURE_MS: f64 = 2_000.0;
-/// Longest the passive ceremony waits for a blink before calling it an attack.
-pub const BLINK_WAIT_MS: f64 = 8_000.0;
-/// [`BLINK_WAIT_MS`], or `FIO_BLINK_WAIT_MS` when sweeping.
-fn blink_wait_ms() -> f64 {
-    std::env::var("FIO_BLINK_WAIT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(BLINK_WAIT_MS)
-}
-
 /// [`ACTIONS_PER_CHALLENGE`], or `FIO_LIVENESS_ACTIONS` when sweeping.
 fn actions_per_challenge() -> usize {
     std::env::var("FIO_LIVENESS_ACTIONS")
@@ -222,7 +212,7 @@ fn play(rec: &[Sample], start: usize, t0: f64) -> impl Iterator<Item = Sample> +
     })
 }
 
-/// Passive-mode ceremony on a feed: capture, then wait for a blink up to [`BLINK_WAIT_MS`].
+/// Passive-mode ceremony on a feed: capture, then wait for a blink up to `th.blink_wait_ms`.
 /// Returns (verdict with temporal cues, passive-model-only verdict over the capture window).
 fn passive_ceremony(feed: impl Iterator<Item = Sample>, th: &Thresholds) -> (Verdict, bool) {
     let mut s = Session::with_thresholds(LivenessMode::Passive, vec![], *th);
@@ -235,7 +225,7 @@ fn passive_ceremony(feed: impl Iterator<Item = Sample>, th: &Thresholds) -> (Ver
         if elapsed <= CAPTURE_MS {
             capture.push(x.cues, x.template.as_deref());
         }
-        if elapsed >= CAPTURE_MS && (step.blinks > 0 || elapsed >= blink_wait_ms()) {
+        if elapsed >= CAPTURE_MS && (step.blinks > 0 || elapsed >= th.blink_wait_ms) {
             break;
         }
     }
@@ -577,7 +567,7 @@ pub fn evaluate(
         // Start offsets every second; bona fide ceremonies must fit in the clip (no looping:
         // a loop is a cut a real camera never shows).
         // A bona fide window must be able to run its full blink wait inside the clip.
-        let wait_frames = (blink_wait_ms() / 100.0) as usize;
+        let wait_frames = (th.blink_wait_ms / 100.0) as usize;
         let last_start = if r.species.is_some() {
             len
         } else {

@@ -289,6 +289,12 @@ impl LivenessSession {
         to_js(&self.session.push(cues, template.as_deref()))
     }
 
+    /// Passive mode: how long (ms) the capture waits for a blink (`Thresholds::blink_wait_ms`).
+    #[wasm_bindgen(js_name = blinkWaitMs)]
+    pub fn blink_wait_ms(&self) -> f64 {
+        self.session.thresholds().blink_wait_ms
+    }
+
     /// Starts the prompted actions from the resting pose seen so far; `null` when there is
     /// nothing to prompt or too few frames with a face.
     #[wasm_bindgen(js_name = startChallenge, unchecked_return_type = "LivenessProgress | null")]

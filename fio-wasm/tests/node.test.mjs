@@ -180,6 +180,7 @@ test('liveness session: cues in, prompts and the shared decision out', () => {
   };
   // A photo repeated: no eye closure, so passive mode calls it an attack.
   const passive = new simd.LivenessSession('passive', []);
+  assert.equal(passive.blinkWaitMs(), 8000, 'the widget waits Thresholds::blink_wait_ms for a blink');
   for (let i = 0; i < 8; i++) {
     const f = frame(i * 100, i % 4 === 0);
     const step = passive.push(f.cues, f.template);

@@ -77,6 +77,11 @@ impl Session {
         }
     }
 
+    /// The thresholds this session decides with.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.th
+    }
+
     /// Adds a frame; `template` (base64), when the frame was fully analysed, is compared with the
     /// ceremony's first one to prove the same person stays in view.
     pub fn push(&mut self, mut cues: FrameCues, template: Option<&str>) -> Step {

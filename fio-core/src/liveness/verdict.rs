@@ -22,6 +22,9 @@ pub struct Thresholds {
     pub pattern_max: f32,
     /// Blinks required in `passive` mode (a flat picture cannot blink).
     pub min_blinks_passive: u32,
+    /// Passive mode: the longest the capture waits for a blink before deciding, ms. The widget's
+    /// capture loop and the bench both read it, so BPCER is measured with the shipped wait.
+    pub blink_wait_ms: f64,
     /// Blinks required in `active` mode, on top of the prompted actions.
     pub min_blinks_active: u32,
     /// Analysed single-face frames below which there is too little evidence.
@@ -76,6 +79,7 @@ impl Thresholds {
         passive_min: LIVENESS_THRESHOLD,
         pattern_max: 1.7,
         min_blinks_passive: 1,
+        blink_wait_ms: 8_000.0,
         min_blinks_active: 0,
         min_frames: 6,
         blink_closed_ratio: 0.8,
