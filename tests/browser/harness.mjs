@@ -187,7 +187,8 @@ export const DEFAULT_OPTIONS = Object.freeze({});
  */
 export async function createApp(edge, options = {}, name = "e2e") {
   const opts = options === DEFAULT_OPTIONS ? {} : { livenessMode: "off", ...options };
-  const r = await fetch(`${edge.url}/admin/apps`, {
+  // Retrying is safe: a lost answer at worst leaves an extra, unused app.
+  const r = await fetchWithRetry(`${edge.url}/admin/apps`, {
     method: "POST",
     headers: { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" },
     body: JSON.stringify({ name, options: opts }),
@@ -201,7 +202,7 @@ export async function createApp(edge, options = {}, name = "e2e") {
 
 /** Operator PATCH /admin/apps/{publicId} (`{status?, options?, name?}`); returns the app. */
 export async function patchApp(edge, publicId, body) {
-  const r = await fetch(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
+  const r = await fetchWithRetry(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
     method: "PATCH",
     headers: { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -212,11 +213,13 @@ export async function patchApp(edge, publicId, body) {
 }
 
 /**
- * GET with a 30 s limit and two retries on network errors. Once in CI a state check after a
- * widget test got no answer for 300 s (undici's limit) while the next test's requests to the same
- * wrangler dev were served at once; a stalled socket, not the worker, so a fresh request is fair.
+ * An operator/state request with a 30 s limit and two retries on network errors. Once in CI a
+ * state check after a widget test got no answer for 300 s (undici's limit) while the next test's
+ * requests to the same wrangler dev were served at once, and once a file's first POST
+ * /admin/apps never reached the worker (8 min, no log line): stalled sockets, not the worker, so a
+ * fresh request is fair. Only for idempotent calls or ones whose repeat is harmless.
  */
-async function getWithRetry(url, init = {}) {
+async function fetchWithRetry(url, init = {}) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
@@ -228,7 +231,7 @@ async function getWithRetry(url, init = {}) {
 
 /** Operator GET /admin/apps/{publicId}. */
 export async function getApp(edge, publicId) {
-  const r = await getWithRetry(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
+  const r = await fetchWithRetry(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
     headers: { authorization: `Bearer ${edge.adminToken}` },
   });
   return { status: r.status, body: await r.json().catch(() => null) };
@@ -236,13 +239,13 @@ export async function getApp(edge, publicId) {
 
 /** REST /appstats of an app (its secret key). */
 export async function appStats(edge, app) {
-  const r = await getWithRetry(`${edge.url}/appstats?key=${encodeURIComponent(app.apiKey)}`);
+  const r = await fetchWithRetry(`${edge.url}/appstats?key=${encodeURIComponent(app.apiKey)}`);
   return r.json();
 }
 
 /** REST /listfacialids of an app (its secret key). */
 export async function listFacialIds(edge, app) {
-  const r = await getWithRetry(`${edge.url}/listfacialids?key=${encodeURIComponent(app.apiKey)}`);
+  const r = await fetchWithRetry(`${edge.url}/listfacialids?key=${encodeURIComponent(app.apiKey)}`);
   return r.json();
 }
 
