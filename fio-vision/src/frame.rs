@@ -13,6 +13,11 @@ pub struct Frame {
 /// Frames larger than this are refused rather than risking an out-of-memory in the browser tab.
 pub const MAX_FRAME_PIXELS: usize = 8192 * 8192;
 
+/// ITU-R BT.601 luma of an RGB triple (0..255 in, same scale out).
+pub fn luma([r, g, b]: [f32; 3]) -> f32 {
+    0.299 * r + 0.587 * g + 0.114 * b
+}
+
 impl Frame {
     /// Builds a frame from packed RGB bytes (3 per pixel).
     pub fn from_rgb(width: usize, height: usize, rgb: Vec<u8>) -> Result<Self, Error> {

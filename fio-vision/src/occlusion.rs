@@ -19,7 +19,7 @@
 
 use serde::Serialize;
 
-use crate::frame::Frame;
+use crate::frame::{luma, Frame};
 use crate::mesh::{Mesh, MESH_POINTS};
 
 /// The shipped threshold on [`Occlusion::score`] lives with the other decisions in fio-core.
@@ -139,7 +139,7 @@ pub fn regions(frame: &Frame, mesh: &Mesh) -> Option<Regions> {
                     let sum = cr + cg + cb + 3.0 * CHROMA_OFFSET;
                     rs.push((cr + CHROMA_OFFSET) / sum);
                     gs.push((cg + CHROMA_OFFSET) / sum);
-                    ys.push((0.299 * cr + 0.587 * cg + 0.114 * cb).ln_1p());
+                    ys.push(luma([cr, cg, cb]).ln_1p());
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! is the strongest peak over the median of its own frequency ring, so the face's natural 1/f
 //! fall-off and overall contrast cancel out.
 
-use crate::frame::Frame;
+use crate::frame::{luma, Frame};
 
 /// Side of the analysed patch at full size, camera pixels.
 ///
@@ -50,7 +50,7 @@ fn luma_patch(frame: &Frame, x0: usize, y0: usize, n: usize) -> Vec<f32> {
     for y in y0..y0 + n {
         for x in x0..x0 + n {
             let i = (y * frame.width() + x) * 3;
-            out.push(0.299 * rgb[i] as f32 + 0.587 * rgb[i + 1] as f32 + 0.114 * rgb[i + 2] as f32);
+            out.push(luma([rgb[i] as f32, rgb[i + 1] as f32, rgb[i + 2] as f32]));
         }
     }
     out

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::align::ALIGNED_SIZE;
+use crate::frame::luma;
 
 /// Quality measurements of one detected face.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,7 +56,7 @@ pub fn sharpness_and_brightness(aligned_rgb: &[u8]) -> (f32, f32) {
     let n = ALIGNED_SIZE;
     let grey: Vec<f32> = aligned_rgb
         .chunks_exact(3)
-        .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
+        .map(|p| luma([p[0] as f32, p[1] as f32, p[2] as f32]))
         .collect();
     // Central region only: the crop's corners hold background and padding.
     let (lo, hi) = (n / 4, n * 3 / 4);
