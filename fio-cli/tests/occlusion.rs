@@ -67,3 +67,18 @@ fn bad_occlusion_input_fails_with_a_message() {
     let o = fio(&["occlusion"]);
     assert_fails(&o, 2, "occlusion needs LABELS.csv");
 }
+
+#[test]
+fn bad_occlude_input_fails_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("frames");
+    let out = out.to_str().unwrap();
+    let video = repo_path("fixtures/data/video/cap12.y4m");
+    let video = video.to_str().unwrap();
+    let o = fio(&["occlude", "scarf", video, out]);
+    assert_fails(&o, 1, "unknown occluder \"scarf\"");
+    let o = fio(&["occlude", "surgicalMask", "/nonexistent/clip.y4m", out]);
+    assert_fails(&o, 1, "/nonexistent/clip.y4m");
+    let o = fio(&["occlude", "surgicalMask", video]);
+    assert_fails(&o, 2, "occlude needs CONDITION VIDEO.y4m OUT_DIR");
+}
