@@ -6,15 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use fio_core::decision::MIN_DETECTION_SCORE;
 use fio_core::liveness::{
-    crop_similarity, verify_evidence, FrameCues, Thresholds, Verdict, EVIDENCE_SIDE,
+    crop_cues, verify_evidence, FrameCues, Thresholds, Verdict, EVIDENCE_SIDE,
 };
 use fio_core::{LivenessAction, Template};
-use fio_vision::detect::{Detector, DETECTOR_MODEL};
+use fio_vision::detect::{confident_faces, Detector, DETECTOR_MODEL};
 use fio_vision::evidence::{evidence_crop, CropMeasure, EvidenceVerifier, EVIDENCE_MODELS};
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
-use fio_vision::{Frame, ModelFiles, Pipeline};
+use fio_vision::{Engine, Frame, ModelFiles};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -27,27 +26,11 @@ use crate::CliError;
 
 /// Centre of the largest confident face (the widget's detection box), or of the frame.
 pub fn face_center(detector: &Detector, frame: &Frame) -> Result<[f32; 2], CliError> {
-    let largest = detector
-        .detect(frame)?
-        .into_iter()
-        .filter(|d| d.score >= MIN_DETECTION_SCORE)
-        .max_by(|a, b| (a.bbox[2] * a.bbox[3]).total_cmp(&(b.bbox[2] * b.bbox[3])));
+    let largest = confident_faces(detector.detect(frame)?).into_iter().next();
     Ok(match largest {
         Some(d) => [d.bbox[0] + d.bbox[2] / 2.0, d.bbox[1] + d.bbox[3] / 2.0],
         None => [frame.width() as f32 / 2.0, frame.height() as f32 / 2.0],
     })
-}
-
-/// A measured crop's cues with its similarity to `reference` (what the edge computes against the
-/// submitted template).
-pub fn crop_cues(m: &CropMeasure, reference: &Template) -> FrameCues {
-    FrameCues {
-        similarity: m
-            .embedding
-            .as_deref()
-            .and_then(|e| crop_similarity(e, std::slice::from_ref(reference))),
-        ..m.cues
-    }
 }
 
 /// Threads measuring crops (each loads its own models): 2 at most, the machines are small.
@@ -246,7 +229,9 @@ pub fn judge(
                 .map(|&(r, f)| {
                     let m = &measured[&(r, f, j.rest_width.to_bits())];
                     match &reference {
-                        Some(t) => crop_cues(m, t),
+                        Some(t) => {
+                            crop_cues(m.cues, m.embedding.as_deref(), std::slice::from_ref(t))
+                        }
                         None => m.cues,
                     }
                 })
@@ -362,14 +347,14 @@ pub fn crops_command(
             .any(|&(a, b)| t_ms >= a * 1000.0 - 1e-6 && t_ms <= b * 1000.0 + 1e-6)
     };
     let files = ModelFiles::from_dir(models)?;
-    let pipeline = Pipeline::load(&files, WEBCAM_DETECTOR_SIZE)?;
+    let engine = Engine::load(&files, WEBCAM_DETECTOR_SIZE)?;
     let mut frames: HashMap<usize, Frame> = HashMap::new();
     let mut samples = Vec::new();
     let mut i = 0usize;
     while let Some(frame) = reader.next_frame()? {
         let t = i as f64 * frame_ms;
         if needed(t) {
-            let mut s = analyse_frame(&pipeline, &frame, i, t)?;
+            let mut s = analyse_frame(&engine, &frame, t)?;
             s.src = Some((0, i));
             samples.push(s);
             frames.insert(i, frame);
@@ -402,8 +387,8 @@ pub fn crops_command(
             let mut answered = false;
             let run = active_ceremony(
                 &[*action],
-                capture.clone().into_iter(),
-                |_, t0| {
+                &mut capture.clone().into_iter(),
+                |_, t0, _| {
                     if std::mem::replace(&mut answered, true) {
                         return Vec::new();
                     }

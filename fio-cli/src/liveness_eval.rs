@@ -1,24 +1,29 @@
 //! `fio liveness-eval`: ISO/IEC 30107-3 figures (APCER per attack species, BPCER) of the shipped
 //! liveness decision, replaying real and attack videos through the code the widget runs.
 //!
-//! Each video is analysed once, like the widget's live view: every frame gets detection and the
-//! face mesh, every `FULL_EVERY`-th frame also the passive model and a template. Ceremonies are
-//! then simulated on those cues with `fio_core::liveness::Session`, from many start offsets and
-//! many random challenges. A recording cannot answer a random challenge, so a bona fide active
-//! ceremony is assembled the way a person would respond: each prompt is answered by a real segment
-//! of the clips that shows that action (`fixtures/segments.json`, found with `fio mesh
-//! --segments`). Attack videos simply keep playing (looped, as Chromium's fake camera does).
+//! Each video frame is analysed once by the widget's own per-frame engine
+//! (`fio_vision::frame_engine`), in full. Ceremonies are then simulated from many start offsets
+//! and many random challenges by driving the widget's capture schedule
+//! (`fio_core::capture_schedule`) and liveness session (`fio_core::liveness::Session`) frame by
+//! frame, as the engine worker does: on the frames the schedule leaves to the fast path, the
+//! full stages' results (passive score, template) are dropped, which is exactly what the fast
+//! path computes (`fio-vision/tests/frame_engine.rs`). A recording cannot answer a random
+//! challenge, so a bona fide active ceremony is assembled the way a person would respond: each
+//! prompt is answered by a real segment of the clips that shows that action
+//! (`fixtures/segments.json`, found with `fio mesh --segments`). Attack videos simply keep playing
+//! (looped, as Chromium's fake camera does).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fio_core::decision::MIN_DETECTION_SCORE;
-use fio_core::liveness::{FrameCues, Progress, Session, Thresholds, Verdict};
+use fio_core::liveness::{FrameCues, Progress, Session, Step, Thresholds, Verdict};
 use fio_core::protocol::LivenessMode;
-use fio_core::{new_challenge, Ceremony, Embedding, LivenessAction, CHALLENGE_TTL_MS};
-use fio_vision::liveness_cues::frame_cues;
+use fio_core::{
+    new_challenge, CaptureSchedule, CaptureStep, CapturedFrame, Ceremony, Guidance, LivenessAction,
+    CHALLENGE_TTL_MS,
+};
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
-use fio_vision::{Frame, MeshCues, ModelFiles, Pipeline, StageTimes};
+use fio_vision::{Engine, Frame, ModelFiles};
 use serde::{Deserialize, Serialize};
 
 use crate::y4m::Y4mReader;
@@ -28,10 +33,12 @@ mod evidence_rows;
 use evidence_rows::tampered_job;
 pub use evidence_rows::{EvidenceJob, EVIDENCE_ROW, PICKING_ROW};
 
-/// The widget samples a full analysis every ~350 ms; at 10 fps that is every 4th frame.
-const FULL_EVERY: usize = 4;
-/// Capture before prompting (the widget's enrollment span is ~2 s).
-const CAPTURE_MS: f64 = 2_000.0;
+/// The ceremony whose capture schedule is replayed: enrollment, the longer capture (4 samples
+/// over at least 1.8 s; authentication takes 2 over 0.3 s).
+const CEREMONY: Ceremony = Ceremony::Enroll;
+/// The widget gives up on a capture that never gets its samples after this long: its hard cap
+/// `max(2 × idleTimeout, 60 s)` with the default idleTimeout (27 s).
+const GIVE_UP_MS: f64 = 60_000.0;
 /// [`ACTIONS_PER_CHALLENGE`], or `FIO_LIVENESS_ACTIONS` when sweeping.
 fn actions_per_challenge() -> usize {
     std::env::var("FIO_LIVENESS_ACTIONS")
@@ -51,17 +58,70 @@ const EVIDENCE_ATTACK_STRIDE: usize = 20;
 /// Prompts per challenge: the edge's `ACTIVE_LIVENESS_ACTIONS` (edge-worker/src/app_config.rs).
 const ACTIONS_PER_CHALLENGE: usize = 4;
 
-/// One analysed frame as the widget would see it.
+/// One frame as the widget's engine analyses it in full; [`Sample::analysed`] gives the fast
+/// path's view of it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Sample {
-    /// Cues fed to the liveness session.
+    /// Cues fed to the liveness session (with the passive score when fully analysed).
     pub cues: FrameCues,
-    /// Base64 template, on fully analysed frames.
+    /// Base64 template, on fully analysed frames with a face.
     pub template: Option<String>,
+    /// The engine's guidance.
+    pub guidance: Guidance,
+    /// The largest face is obscured.
+    pub obscured: bool,
     /// Where the frame comes from, (recording index, frame index): the evidence crops are cut
     /// from that decoded frame. Set after loading ([`Recording::tag`]), not cached.
     #[serde(skip)]
     pub src: Option<(usize, usize)>,
+}
+
+impl Sample {
+    /// The frame as the widget saw it: fully analysed, or by the fast path (no passive score, no
+    /// template).
+    pub fn analysed(&self, full: bool) -> Sample {
+        let mut s = self.clone();
+        if !full {
+            s.cues.passive = None;
+            s.template = None;
+        }
+        s
+    }
+}
+
+/// One ceremony's state in the widget's engine worker: the capture schedule picks fast or full
+/// analysis for each frame, the liveness session takes its cues.
+struct Widget {
+    session: Session,
+    schedule: CaptureSchedule,
+}
+
+impl Widget {
+    fn new(mode: LivenessMode, actions: &[LivenessAction], th: &Thresholds) -> Self {
+        Widget {
+            session: Session::with_thresholds(mode, actions.to_vec(), *th),
+            schedule: CaptureSchedule::new(CEREMONY, mode, th.blink_wait_ms, false),
+        }
+    }
+
+    /// Analyses `x` as the schedule asks and feeds it to the session: the frame as analysed, the
+    /// session's step and the schedule's.
+    fn push(&mut self, x: &Sample) -> (Sample, Step, CaptureStep) {
+        let full = self.schedule.full(x.cues.t_ms);
+        let a = x.analysed(full);
+        let step = self.session.push(a.cues, a.template.as_deref());
+        let cap = self.schedule.record(&CapturedFrame {
+            t_ms: a.cues.t_ms,
+            full,
+            faces: a.cues.faces as usize,
+            guidance: a.guidance,
+            obscured: a.obscured,
+            main: a.template.is_some(),
+            blinks: step.blinks,
+            ready: step.ready,
+        });
+        (a, step, cap)
+    }
 }
 
 /// The frames of one video.
@@ -101,62 +161,27 @@ pub struct Segment {
 }
 
 /// Analyses every frame of a y4m video (`fps` from its header) into samples.
-pub fn record(pipeline: &Pipeline, path: &Path) -> Result<Vec<Sample>, CliError> {
+pub fn record(engine: &Engine, path: &Path) -> Result<Vec<Sample>, CliError> {
     let mut reader = Y4mReader::open(path)?;
     let frame_ms = 1000.0 / reader.fps.max(1.0);
     let mut out = Vec::new();
     let mut i = 0usize;
     while let Some(frame) = reader.next_frame()? {
-        out.push(analyse_frame(pipeline, &frame, i, i as f64 * frame_ms)?);
+        out.push(analyse_frame(engine, &frame, i as f64 * frame_ms)?);
         i += 1;
     }
     Ok(out)
 }
 
-/// Frame `i` (at `t` ms) as the widget's live view analyses it: detection and face mesh on every
-/// frame, a full analysis (passive score, template) on every [`FULL_EVERY`]-th.
-pub fn analyse_frame(
-    pipeline: &Pipeline,
-    frame: &Frame,
-    i: usize,
-    t: f64,
-) -> Result<Sample, CliError> {
-    let mut dets = pipeline.detect(frame)?;
-    dets.retain(|d| d.score >= MIN_DETECTION_SCORE);
-    dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
-    Ok(match dets.first() {
-        None => Sample {
-            cues: frame_cues(t, 0, None, frame),
-            template: None,
-            src: None,
-        },
-        Some(d) if i.is_multiple_of(FULL_EVERY) => {
-            let fa = pipeline.analyze_detection(
-                frame,
-                d.clone(),
-                &mut StageTimes::default(),
-                &|| 0.0,
-            )?;
-            let mut cues = frame_cues(t, dets.len(), Some((d, &fa.mesh)), frame);
-            cues.passive = Some(fa.liveness.liveness);
-            let template = Embedding::new(fa.embedding)
-                .map(|e| e.to_template().to_base64())
-                .ok();
-            Sample {
-                cues,
-                template,
-                src: None,
-            }
-        }
-        Some(d) => {
-            let mesh = pipeline.mesh(frame, d)?;
-            let mc = MeshCues::measure(&mesh, frame);
-            Sample {
-                cues: frame_cues(t, dets.len(), Some((d, &mc)), frame),
-                template: None,
-                src: None,
-            }
-        }
+/// The frame at `t` ms as the widget's engine analyses it in full (`Engine::analyze`).
+pub fn analyse_frame(engine: &Engine, frame: &Frame, t: f64) -> Result<Sample, CliError> {
+    let a = engine.analyze(frame, true, &|| t)?;
+    Ok(Sample {
+        cues: FrameCues { t_ms: t, ..a.cues },
+        template: a.main.map(|m| m.template),
+        guidance: a.guidance,
+        obscured: a.obscured,
+        src: None,
     })
 }
 
@@ -212,20 +237,28 @@ fn play(rec: &[Sample], start: usize, t0: f64) -> impl Iterator<Item = Sample> +
     })
 }
 
-/// Passive-mode ceremony on a feed: capture, then wait for a blink up to `th.blink_wait_ms`.
-/// Returns (verdict with temporal cues, passive-model-only verdict over the capture window).
+/// Passive-mode ceremony on a feed, until the capture schedule is done (samples in, then a
+/// blink or `th.blink_wait_ms`); a capture that never gets its samples is rejected after
+/// [`GIVE_UP_MS`], and a feed that ends first is decided on what was seen.
+/// Returns (verdict with temporal cues, passive-model-only verdict over the sampling window).
 fn passive_ceremony(feed: impl Iterator<Item = Sample>, th: &Thresholds) -> (Verdict, bool) {
-    let mut s = Session::with_thresholds(LivenessMode::Passive, vec![], *th);
+    let mut w = Widget::new(LivenessMode::Passive, &[], th);
     let mut capture = Session::with_thresholds(LivenessMode::Passive, vec![], *th);
+    let mut sampling = true;
     let mut t_first = None;
+    let mut gave_up = false;
     for x in feed {
         let t0 = *t_first.get_or_insert(x.cues.t_ms);
-        let elapsed = x.cues.t_ms - t0;
-        let step = s.push(x.cues, x.template.as_deref());
-        if elapsed <= CAPTURE_MS {
-            capture.push(x.cues, x.template.as_deref());
+        if x.cues.t_ms - t0 > GIVE_UP_MS {
+            gave_up = true;
+            break;
         }
-        if elapsed >= CAPTURE_MS && (step.blinks > 0 || elapsed >= th.blink_wait_ms) {
+        let (a, _, cap) = w.push(&x);
+        if sampling {
+            capture.push(a.cues, a.template.as_deref());
+            sampling = !cap.enough;
+        }
+        if cap.done {
             break;
         }
     }
@@ -234,7 +267,12 @@ fn passive_ceremony(feed: impl Iterator<Item = Sample>, th: &Thresholds) -> (Ver
         .report
         .passive
         .is_some_and(|p| p >= th.passive_min);
-    (s.outcome().verdict, passive_only)
+    let verdict = if gave_up {
+        Verdict::NoFace
+    } else {
+        w.session.outcome().verdict
+    };
+    (verdict, passive_only)
 }
 
 /// What an active ceremony leaves: the widget's verdict and what its evidence would be made of.
@@ -250,27 +288,49 @@ pub struct ActiveRun {
     pub reference: Option<String>,
     /// The report's median periodic-pattern score.
     pub pattern: Option<f32>,
+    /// The capture's frames as the widget analysed them (before the prompts).
+    pub captured: Vec<Sample>,
+    /// The capture schedule was done before the capture feed ended.
+    pub capture_done: bool,
 }
 
-/// Active ceremony: `capture` frames, then each prompt answered by `answer(action)` frames.
+/// Active ceremony: `feed` until the capture schedule is done (a feed that ends first starts
+/// the prompts with what it showed; one that never gets the samples is rejected after
+/// [`GIVE_UP_MS`]), then each prompt answered by `answer(action, t0, feed)` frames.
 pub fn active_ceremony(
     actions: &[LivenessAction],
-    capture: impl Iterator<Item = Sample>,
-    mut answer: impl FnMut(LivenessAction, f64) -> Vec<Sample>,
+    feed: &mut dyn Iterator<Item = Sample>,
+    mut answer: impl FnMut(LivenessAction, f64, &mut dyn Iterator<Item = Sample>) -> Vec<Sample>,
     th: &Thresholds,
 ) -> ActiveRun {
-    let mut s = Session::with_thresholds(LivenessMode::Active, actions.to_vec(), *th);
+    let mut w = Widget::new(LivenessMode::Active, actions, th);
     let mut kept = vec![None; 1 + actions.len()];
+    let mut captured = Vec::new();
+    let mut capture_done = false;
     let mut t = 0.0;
     let mut t_first = None;
-    for x in capture {
+    for x in &mut *feed {
         let t0 = *t_first.get_or_insert(x.cues.t_ms);
         t = x.cues.t_ms;
-        s.push(x.cues, x.template.as_deref());
-        if t - t0 >= CAPTURE_MS {
+        if t - t0 > GIVE_UP_MS {
+            return ActiveRun {
+                verdict: Verdict::NoFace,
+                kept,
+                rest_face_width: None,
+                reference: w.session.reference_template(),
+                pattern: w.session.outcome().report.pattern,
+                captured,
+                capture_done,
+            };
+        }
+        let (a, _, cap) = w.push(&x);
+        captured.push(a);
+        if cap.done {
+            capture_done = true;
             break;
         }
     }
+    let s = &mut w.session;
     let Some(mut progress) = s.start_challenge() else {
         return ActiveRun {
             verdict: Verdict::Attack("no resting pose"),
@@ -278,17 +338,20 @@ pub fn active_ceremony(
             rest_face_width: None,
             reference: s.reference_template(),
             pattern: s.outcome().report.pattern,
+            captured,
+            capture_done,
         };
     };
+    w.schedule.start_prompts();
     let debug = std::env::var_os("FIO_LIVENESS_DEBUG").is_some();
     while let Progress::Prompt { action, .. } = progress {
-        let frames = answer(action, t + 100.0);
+        let frames = answer(action, t + 100.0, &mut *feed);
         if frames.is_empty() {
             break;
         }
         for x in frames {
             t = x.cues.t_ms;
-            let step = s.push(x.cues, x.template.as_deref());
+            let (_, step, _) = w.push(&x);
             for &slot in &step.keep {
                 if let Some(k) = kept.get_mut(slot) {
                     *k = x.src;
@@ -300,6 +363,7 @@ pub fn active_ceremony(
             }
         }
     }
+    let s = &w.session;
     let out = s.outcome();
     if debug {
         eprintln!(
@@ -317,6 +381,8 @@ pub fn active_ceremony(
         rest_face_width: s.rest_face_width(),
         reference: s.reference_template(),
         pattern: out.report.pattern,
+        captured,
+        capture_done,
     }
 }
 
@@ -363,6 +429,9 @@ pub struct Table {
     /// The thresholds the table was computed with.
     #[serde(skip)]
     th: Thresholds,
+    /// Bona fide active ceremonies whose neutral segment ended before the capture schedule was
+    /// done (their prompts start from what it showed).
+    cut_captures: u32,
 }
 
 const BONA_FIDE: &str = "bona fide";
@@ -592,14 +661,13 @@ pub fn evaluate(
             for start in (0..len).step_by(10) {
                 for _ in 0..CHALLENGES_PER_START {
                     let actions = challenge(&mut rng, &LivenessAction::ALL);
-                    let mut cursor = play(&r.samples, start, 0.0);
-                    let capture: Vec<Sample> = cursor.by_ref().take(21).collect();
                     let run = active_ceremony(
                         &actions,
-                        capture.iter().cloned(),
-                        |_, _| cursor.by_ref().take(10).collect(),
+                        &mut play(&r.samples, start, 0.0),
+                        |_, _, feed| feed.take(10).collect(),
                         th,
                     );
+                    let capture = &run.captured;
                     let v = run.verdict;
                     table.add_pattern(&who, run.pattern);
                     table.add("(c) active challenge", &who, v == Verdict::Live);
@@ -615,14 +683,14 @@ pub fn evaluate(
                         .iter()
                         .map(|_| cursor.by_ref().take(10).collect())
                         .collect();
-                    match tampered_job(&who, &actions, &capture, &windows, th) {
+                    match tampered_job(&who, &actions, capture, &windows, th) {
                         Some(job) => jobs.push(job),
                         None => table.add(EVIDENCE_ROW, &who, false),
                     }
                     // (e): the same client picking each action's frame from the whole video.
                     let whole: Vec<Sample> = play(&r.samples, start, 0.0).take(len).collect();
                     let windows = vec![whole; actions.len()];
-                    match tampered_job(&who, &actions, &capture, &windows, th) {
+                    match tampered_job(&who, &actions, capture, &windows, th) {
                         Some(job) => jobs.push(EvidenceJob {
                             row: PICKING_ROW,
                             ..job
@@ -645,8 +713,8 @@ pub fn evaluate(
             let mut pick = k;
             let run = active_ceremony(
                 &actions,
-                capture.clone().into_iter(),
-                |action, t0| {
+                &mut capture.clone().into_iter(),
+                |action, t0, _| {
                     // A segment of the same clip (the same session) showing the action.
                     let name = action_name(action);
                     let options: Vec<&Segment> = segments
@@ -663,6 +731,7 @@ pub fn evaluate(
                 th,
             );
             let v = run.verdict;
+            table.cut_captures += u32::from(!run.capture_done);
             table.add_pattern(BONA_FIDE, run.pattern);
             table.add("(c) active challenge", BONA_FIDE, v == Verdict::Live);
             table.add_outcome(BONA_FIDE, v);
@@ -682,8 +751,8 @@ pub fn evaluate(
             let mut offset = 0.0;
             let v = active_ceremony(
                 &actions,
-                capture.clone().into_iter(),
-                |_, t0| {
+                &mut capture.clone().into_iter(),
+                |_, t0, _| {
                     let frames: Vec<Sample> = (0..((th.action_timeout_ms / 100.0) as usize + 5))
                         .map(|i| {
                             let mut s = idle[i % idle.len()].clone();
@@ -717,14 +786,15 @@ pub fn read_segments(path: &Path) -> Result<Vec<Segment>, CliError> {
     })
 }
 
-/// Version of the cached recordings: bump it when [`FrameCues`] gains a measurement, or an old
-/// cache silently reads the new field as absent.
-const CUES_FORMAT: u32 = 2;
+/// Version of the cached recordings: bump it when [`Sample`] or [`FrameCues`] gains a
+/// measurement, or an old cache silently reads the new field as absent. 3: every frame analysed
+/// in full by the shipped engine, with its guidance.
+const CUES_FORMAT: u32 = 3;
 
 /// Loads cached samples when newer than the video, or analyses the video and caches them
 /// (`<cache>/<name>.v<CUES_FORMAT>.json`).
 pub fn load_or_record(
-    pipeline: &mut Option<Pipeline>,
+    engine: &mut Option<Engine>,
     models: &Path,
     video: &Path,
     species: Option<String>,
@@ -747,11 +817,11 @@ pub fn load_or_record(
             return Ok(r);
         }
     }
-    if pipeline.is_none() {
+    if engine.is_none() {
         let files = ModelFiles::from_dir(models)?;
-        *pipeline = Some(Pipeline::load(&files, WEBCAM_DETECTOR_SIZE)?);
+        *engine = Some(Engine::load(&files, WEBCAM_DETECTOR_SIZE)?);
     }
-    let p = pipeline.as_ref().expect("loaded above");
+    let p = engine.as_ref().expect("loaded above");
     eprintln!("fio liveness-eval: analysing {}", video.display());
     let rec = Recording {
         name,
@@ -769,11 +839,11 @@ pub fn load_or_record(
 /// (JSON with `--json`). Analyses are cached in `artifacts/liveness/` next to the data dir's repo.
 pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<(), CliError> {
     let cache = data.join("../../artifacts/liveness");
-    let mut pipeline = None;
+    let mut engine = None;
     let mut recs = Vec::new();
     for clip in ["cap12", "cap13"] {
         let v = data.join("video").join(format!("{clip}.y4m"));
-        recs.push(load_or_record(&mut pipeline, models, &v, None, &cache)?);
+        recs.push(load_or_record(&mut engine, models, &v, None, &cache)?);
     }
     let mut attacks: Vec<PathBuf> = std::fs::read_dir(data.join("attacks"))
         .map_err(|e| {
@@ -795,7 +865,7 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
             .rsplit_once('_')
             .map_or(stem.clone(), |(sp, _)| sp.to_string());
         recs.push(load_or_record(
-            &mut pipeline,
+            &mut engine,
             models,
             a,
             Some(species),
@@ -865,9 +935,13 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
              live and sends the capture's most restful frame and, per prompt, the frame of its \
              10-frame answer window that shows the action best (every {} frames of start \
              offset). (e): the same client picking each frame from the whole video. \
-             Thresholds: {}.",
+             Every frame is analysed by the shipped engine (fio_vision::frame_engine) and the \
+             widget's capture schedule (fio_core::capture_schedule, enrollment) picks the fully \
+             analysed ones; in {} bona fide active ceremonies the neutral segment ended before the \
+             schedule had its samples (the prompts then start from what it showed). Thresholds: {}.",
             can.join(", "),
             EVIDENCE_ATTACK_STRIDE,
+            table.cut_captures,
             if th == Thresholds::DEFAULT {
                 "shipped (fio_core::liveness::Thresholds::DEFAULT)"
             } else {
@@ -881,6 +955,7 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fio_core::Embedding;
 
     #[test]
     fn challenges_are_reproducible_and_restricted() {
@@ -935,8 +1010,65 @@ mod tests {
                     .to_template()
                     .to_base64()
             }),
+            guidance: Guidance::Ok,
+            obscured: false,
             src: Some((3, i)),
         }
+    }
+
+    #[test]
+    fn ceremonies_follow_the_shipped_capture_schedule() {
+        // A still face with a template on every frame: the widget analyses in full only the
+        // frames the schedule picks, and the bench must hand the session exactly those.
+        let th = Thresholds::DEFAULT;
+        let template = sample(0, 0.0, 0.4, 0.3).template;
+        let feed: Vec<Sample> = (0..100)
+            .map(|i| Sample {
+                template: template.clone(),
+                ..sample(i, 0.0, 0.4, 0.3)
+            })
+            .collect();
+        let run = active_ceremony(
+            &[LivenessAction::TurnLeft],
+            &mut feed.clone().into_iter(),
+            |_, _, _| Vec::new(),
+            &th,
+        );
+        assert!(run.capture_done);
+        let mut schedule =
+            CaptureSchedule::new(CEREMONY, LivenessMode::Active, th.blink_wait_ms, false);
+        let expected: Vec<bool> = feed[..run.captured.len()]
+            .iter()
+            .map(|x| {
+                let full = schedule.full(x.cues.t_ms);
+                schedule.record(&CapturedFrame {
+                    t_ms: x.cues.t_ms,
+                    full,
+                    faces: 1,
+                    guidance: Guidance::Ok,
+                    obscured: false,
+                    main: full,
+                    blinks: 0,
+                    ready: true,
+                });
+                full
+            })
+            .collect();
+        let got: Vec<bool> = run.captured.iter().map(|x| x.template.is_some()).collect();
+        assert_eq!(got, expected);
+        assert_eq!(got.iter().filter(|&&f| f).count(), 6, "{got:?}");
+        assert!(run
+            .captured
+            .iter()
+            .all(|x| x.cues.passive.is_some() == x.template.is_some()));
+        // A faceless feed never gets its samples: the widget gives up.
+        let faceless = feed.iter().cloned().map(|mut s| {
+            s.cues.faces = 0;
+            s.guidance = Guidance::NoFace;
+            s
+        });
+        let (v, _) = passive_ceremony(play(&faceless.collect::<Vec<_>>(), 0, 0.0), &th);
+        assert_eq!(v, Verdict::NoFace);
     }
 
     #[test]

@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use fio_core::decision::MIN_DETECTION_SCORE;
-use fio_vision::detect::{Detection, Detector, DETECTOR_MODEL};
+use fio_vision::detect::{confident_faces, Detection, Detector, DETECTOR_MODEL};
 use fio_vision::mesh::{FaceMesh, MESH_MODEL};
 use fio_vision::pattern::pattern_score;
 use fio_vision::pipeline::{PHOTO_DETECTOR_SIZE, WEBCAM_DETECTOR_SIZE};
@@ -93,16 +92,8 @@ pub(crate) fn largest_face(
     detector: &Detector,
     frame: &Frame,
 ) -> Result<(usize, Option<Detection>), CliError> {
-    let faces: Vec<Detection> = detector
-        .detect(frame)?
-        .into_iter()
-        .filter(|d| d.score >= MIN_DETECTION_SCORE)
-        .collect();
-    let largest = faces
-        .iter()
-        .max_by(|a, b| (a.bbox[2] * a.bbox[3]).total_cmp(&(b.bbox[2] * b.bbox[3])))
-        .cloned();
-    Ok((faces.len(), largest))
+    let faces = confident_faces(detector.detect(frame)?);
+    Ok((faces.len(), faces.into_iter().next()))
 }
 
 /// Cues for every frame of a y4m video (webcam detector size, as in the browser).

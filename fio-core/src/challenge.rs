@@ -71,6 +71,41 @@ pub struct Challenge {
     pub expires_at_ms: u64,
     /// Active-liveness prompts, in order.
     pub actions: Vec<LivenessAction>,
+    /// What the site's login token for this ceremony carries (see [`Lineage`]).
+    #[serde(default, flatten)]
+    pub lineage: Lineage,
+}
+
+/// Which ceremony a challenge belongs to and the site's nonce for it: a follow-up challenge
+/// (PIN prompt, retries) inherits both from the challenge it continues, so the ceremony's one
+/// login token names the first challenge as its `jti` and carries the nonce the site passed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lineage {
+    /// The ceremony's first challenge; `None` on that first challenge itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony_id: Option<String>,
+    /// The site's nonce ([`crate::protocol::validate_nonce`]), when it passed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+impl Lineage {
+    /// A new ceremony, with the site's nonce.
+    pub fn start(nonce: Option<String>) -> Self {
+        Self {
+            ceremony_id: None,
+            nonce,
+        }
+    }
+
+    /// The lineage of a challenge that continues `parent`'s ceremony.
+    pub fn continuing(parent: &Challenge) -> Self {
+        Self {
+            ceremony_id: Some(parent.ceremony_id().to_owned()),
+            nonce: parent.lineage.nonce.clone(),
+        }
+    }
 }
 
 /// Random action sequence without immediate repeats (repeats make the prompt feel broken).
@@ -107,10 +142,16 @@ pub fn new_challenge(
         issued_at_ms: now_ms,
         expires_at_ms: now_ms.saturating_add(ttl_ms),
         actions: pick_actions(&random[16..], action_count),
+        lineage: Lineage::default(),
     }
 }
 
 impl Challenge {
+    /// The ID of the ceremony's first challenge: the `jti` of the ceremony's login token.
+    pub fn ceremony_id(&self) -> &str {
+        self.lineage.ceremony_id.as_deref().unwrap_or(&self.id)
+    }
+
     /// True from `expires_at_ms` on.
     pub fn is_expired(&self, now_ms: u64) -> bool {
         now_ms >= self.expires_at_ms
@@ -129,6 +170,77 @@ impl Challenge {
         }
         Ok(())
     }
+}
+
+/// Most UNIQUE_PIN_REQUIRED retries one enrollment ceremony gets: each retry tells the client
+/// whether a PIN is in use, so an unbounded chain would be an oracle for every PIN of the app.
+pub const MAX_PIN_UNIQUENESS_RETRIES: u8 = 3;
+
+/// What a follow-up challenge (PIN prompt, wrong-PIN retry, UNIQUE_PIN_REQUIRED retry)
+/// continues. Follow-ups carry no liveness actions and are not re-verified: the ceremony's
+/// evidence was checked on its first request, so the follow-up may only finish that ceremony,
+/// with the same face data, and never another one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowUp {
+    /// [`templates_digest`] of the probe (authenticate) or of the enrollment templates.
+    pub digest: String,
+    /// Facial IDs the PIN may be checked against (authenticate; empty for enroll).
+    #[serde(default)]
+    pub candidates: Vec<String>,
+    /// Follow-ups this ceremony has had so far, this one included.
+    pub round: u8,
+}
+
+impl FollowUp {
+    /// The first follow-up of a ceremony.
+    pub fn first(digest: String, candidates: Vec<String>) -> Self {
+        Self {
+            digest,
+            candidates,
+            round: 1,
+        }
+    }
+
+    /// The follow-up after this one, with the same binding, or `None` past `max` rounds.
+    pub fn next(&self, max: u8) -> Option<Self> {
+        (self.round < max).then(|| Self {
+            round: self.round + 1,
+            ..self.clone()
+        })
+    }
+
+    /// Refuses face data other than what the ceremony's first request carried (`PAD_ATTACK`:
+    /// the evidence that was verified showed someone else).
+    pub fn check_digest(&self, digest: &str) -> Result<(), Error> {
+        if self.digest == digest {
+            Ok(())
+        } else {
+            Err(Error::PadAttack)
+        }
+    }
+
+    /// The candidates of `found` the first request also found: a PIN entered under a
+    /// follow-up is only ever checked against the faces the verified request matched.
+    pub fn restrict(&self, found: Vec<String>) -> Vec<String> {
+        found
+            .into_iter()
+            .filter(|c| self.candidates.contains(c))
+            .collect()
+    }
+}
+
+/// SHA-256 (hex) over the templates' bytes, each length-prefixed: binds a follow-up to the
+/// exact face data of its ceremony.
+pub fn templates_digest(templates: &[crate::Template]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for t in templates {
+        let b = t.to_bytes();
+        h.update((b.len() as u64).to_le_bytes());
+        h.update(&b);
+    }
+    hex(&h.finalize())
 }
 
 /// A challenge plus whether it has been used.
@@ -229,6 +341,41 @@ impl ChallengeLedger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn follow_ups_are_bound_and_capped() {
+        let f = FollowUp::first("d1".into(), vec!["a".into(), "b".into()]);
+        assert!(f.check_digest("d1").is_ok());
+        assert_eq!(f.check_digest("d2"), Err(Error::PadAttack));
+        assert_eq!(
+            f.restrict(vec!["c".into(), "b".into()]),
+            vec!["b".to_string()]
+        );
+        assert!(f.restrict(vec!["c".into()]).is_empty());
+        let mut cur = f.clone();
+        let mut rounds = 1;
+        while let Some(n) = cur.next(MAX_PIN_UNIQUENESS_RETRIES) {
+            assert_eq!((n.digest.as_str(), n.candidates.len()), ("d1", 2));
+            cur = n;
+            rounds += 1;
+        }
+        assert_eq!(rounds, MAX_PIN_UNIQUENESS_RETRIES);
+    }
+
+    #[test]
+    fn digest_depends_on_every_template_and_order() {
+        let a = crate::Template::from_embedding(
+            &crate::Embedding::new(vec![1.0; crate::EMBEDDING_DIM]).unwrap(),
+        );
+        let mut v = vec![0.0; crate::EMBEDDING_DIM];
+        v[0] = 1.0;
+        let b = crate::Template::from_embedding(&crate::Embedding::new(v).unwrap());
+        let ab = templates_digest(&[a.clone(), b.clone()]);
+        assert_eq!(ab.len(), 64);
+        assert_ne!(ab, templates_digest(&[b.clone(), a.clone()]));
+        assert_ne!(ab, templates_digest(std::slice::from_ref(&a)));
+        assert_eq!(ab, templates_digest(&[a, b]));
+    }
 
     fn random(seed: u8) -> [u8; 32] {
         std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(seed))
@@ -372,5 +519,33 @@ mod tests {
         let json = serde_json::to_value(&c).unwrap();
         assert!(json.get("expiresAtMs").is_some());
         assert_eq!(serde_json::from_value::<Challenge>(json).unwrap(), c);
+    }
+
+    #[test]
+    fn lineage_passes_ceremony_and_nonce_to_follow_ups() {
+        let mut first = new_challenge(&random(11), "app", Ceremony::Authenticate, 0, 1_000, 2);
+        first.lineage = Lineage::start(Some("site-n".into()));
+        assert_eq!(first.ceremony_id(), first.id);
+        let mut next = new_challenge(&random(12), "app", Ceremony::Authenticate, 0, 1_000, 0);
+        next.lineage = Lineage::continuing(&first);
+        let mut third = new_challenge(&random(13), "app", Ceremony::Authenticate, 0, 1_000, 0);
+        third.lineage = Lineage::continuing(&next);
+        assert_eq!(
+            third.ceremony_id(),
+            first.id,
+            "the first challenge, not the parent"
+        );
+        assert_eq!(third.lineage.nonce.as_deref(), Some("site-n"));
+        let json = serde_json::to_value(&next).unwrap();
+        assert_eq!(json["ceremonyId"], first.id.as_str());
+        let back: Challenge = serde_json::from_value(json).unwrap();
+        assert_eq!(back, next);
+        // Challenges stored before lineage existed still load.
+        let mut old = serde_json::to_value(&first).unwrap();
+        old.as_object_mut()
+            .unwrap()
+            .retain(|k, _| k != "ceremonyId" && k != "nonce");
+        let old: Challenge = serde_json::from_value(old).unwrap();
+        assert_eq!(old.lineage, Lineage::default());
     }
 }

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod bytes;
+pub mod capture_schedule;
 pub mod challenge;
 pub mod decision;
 pub mod error;
@@ -21,8 +22,9 @@ pub mod pin;
 pub mod protocol;
 pub mod template;
 
+pub use capture_schedule::{CaptureSchedule, CaptureStep, CapturedFrame};
 pub use challenge::{
-    new_challenge, Ceremony, Challenge, ChallengeLedger, LivenessAction, CHALLENGE_TTL_MS,
+    new_challenge, Ceremony, Challenge, ChallengeLedger, Lineage, LivenessAction, CHALLENGE_TTL_MS,
 };
 pub use decision::{
     check_enrollment, check_frame, guidance, is_obscured, EnrollPolicy, FaceObservation,

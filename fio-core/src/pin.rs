@@ -33,8 +33,32 @@ const HASH_LEN: usize = 32;
 /// Wrong PINs allowed before lockout (FACEIO aborts after three trials).
 pub const MAX_PIN_ATTEMPTS: u8 = 3;
 
-/// How long PIN entry stays locked after [`MAX_PIN_ATTEMPTS`] failures (15 minutes).
+/// How long PIN entry stays locked after the first [`MAX_PIN_ATTEMPTS`] failures (15 minutes).
 pub const PIN_LOCKOUT_MS: u64 = 15 * 60 * 1000;
+
+/// Each further lockout without a correct PIN in between lasts this many times longer
+/// (FIDO-style back-off: 15 min, 1 h, 4 h, 16 h, then [`MAX_PIN_LOCKOUT_MS`]), so a guesser
+/// gets a handful of tries a day instead of 288.
+pub const PIN_LOCKOUT_GROWTH: u64 = 4;
+
+/// Longest single lockout (24 hours).
+pub const MAX_PIN_LOCKOUT_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Lockout length after `lockouts` consecutive lockouts (1 = the first).
+pub fn lockout_ms(lockouts: u8) -> u64 {
+    let mut ms = PIN_LOCKOUT_MS;
+    for _ in 1..lockouts {
+        ms = ms.saturating_mul(PIN_LOCKOUT_GROWTH);
+        if ms >= MAX_PIN_LOCKOUT_MS {
+            return MAX_PIN_LOCKOUT_MS;
+        }
+    }
+    ms.min(MAX_PIN_LOCKOUT_MS)
+}
+
+/// Wrong PINs one client (IP, or IPv6 /64) may send across all facial IDs before it is locked
+/// out itself: enough for a few users behind one address, too few to spray many victims.
+pub const MAX_CLIENT_PIN_ATTEMPTS: u8 = 10;
 
 /// Frequently chosen PINs (from published PIN-frequency studies) rejected when `reject_weak`.
 pub const COMMON_PINS: &[&str] = &[
@@ -198,7 +222,7 @@ impl PinVerdict {
     }
 }
 
-/// Wrong-PIN counter for one user, persisted by the edge between requests.
+/// Wrong-PIN counter for one facial ID or one client, persisted by the edge between requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PinAttempts {
@@ -206,6 +230,9 @@ pub struct PinAttempts {
     pub failures: u8,
     /// When set and in the future, PIN entry is locked.
     pub locked_until_ms: Option<u64>,
+    /// Lockouts since the last correct PIN: each makes the next one longer ([`lockout_ms`]).
+    #[serde(default)]
+    pub lockouts: u8,
 }
 
 impl PinAttempts {
@@ -231,26 +258,36 @@ impl PinAttempts {
         }
     }
 
-    /// Records a wrong PIN; the third consecutive failure locks for [`PIN_LOCKOUT_MS`].
+    /// Records a wrong PIN; the third consecutive failure locks for [`lockout_ms`] of the
+    /// lockouts so far, which grows until a correct PIN resets it.
     pub fn record_failure(&mut self, now_ms: u64) -> PinVerdict {
+        self.record_failure_of(now_ms, MAX_PIN_ATTEMPTS)
+    }
+
+    /// [`Self::record_failure`] with another allowance (`max` failures per lockout).
+    pub fn record_failure_of(&mut self, now_ms: u64, max: u8) -> PinVerdict {
         if let Some(until_ms) = self.locked_until_ms {
             if now_ms < until_ms {
-                // Failures during a lockout do not extend it, so an attacker cannot lock a user out forever.
+                // Failures during a lockout do not extend it (the edge refuses them before
+                // checking anything).
                 return PinVerdict::LockedOut { until_ms };
             }
-            *self = Self::default();
+            self.locked_until_ms = None;
+            self.failures = 0;
         }
         self.failures = self.failures.saturating_add(1);
-        if self.failures >= MAX_PIN_ATTEMPTS {
-            let until_ms = now_ms.saturating_add(PIN_LOCKOUT_MS);
+        if self.failures >= max {
+            let lockouts = self.lockouts.saturating_add(1);
+            let until_ms = now_ms.saturating_add(lockout_ms(lockouts));
             *self = Self {
                 failures: 0,
                 locked_until_ms: Some(until_ms),
+                lockouts,
             };
             PinVerdict::LockedOut { until_ms }
         } else {
             PinVerdict::Retry {
-                remaining: MAX_PIN_ATTEMPTS - self.failures,
+                remaining: max - self.failures,
             }
         }
     }
@@ -405,6 +442,14 @@ mod tests {
             a.record_failure(until_ms),
             PinVerdict::Retry { remaining: 2 }
         );
+        // The second lockout lasts longer than the first.
+        a.record_failure(until_ms + 1);
+        let second = until_ms + 2 + PIN_LOCKOUT_MS * PIN_LOCKOUT_GROWTH;
+        assert_eq!(
+            a.record_failure(until_ms + 2),
+            PinVerdict::LockedOut { until_ms: second }
+        );
+        assert_eq!(a.lockouts, 2);
         assert_eq!(PinVerdict::Retry { remaining: 2 }.into_result(), Ok(2));
         assert!(PinVerdict::LockedOut { until_ms: 1 }.into_result().is_err());
     }
@@ -420,7 +465,58 @@ mod tests {
         let json = serde_json::to_value(a).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"failures": 1, "lockedUntilMs": null})
+            serde_json::json!({"failures": 1, "lockedUntilMs": null, "lockouts": 0})
         );
+        // Records stored before escalation existed read as no lockouts so far.
+        let old: PinAttempts =
+            serde_json::from_value(serde_json::json!({"failures": 2, "lockedUntilMs": null}))
+                .unwrap();
+        assert_eq!(old.lockouts, 0);
+    }
+
+    #[test]
+    fn client_allowance_is_separate() {
+        let mut c = PinAttempts::default();
+        for i in 1..MAX_CLIENT_PIN_ATTEMPTS {
+            assert_eq!(
+                c.record_failure_of(i.into(), MAX_CLIENT_PIN_ATTEMPTS),
+                PinVerdict::Retry {
+                    remaining: MAX_CLIENT_PIN_ATTEMPTS - i
+                }
+            );
+        }
+        assert!(matches!(
+            c.record_failure_of(99, MAX_CLIENT_PIN_ATTEMPTS),
+            PinVerdict::LockedOut { .. }
+        ));
+    }
+
+    #[test]
+    fn lockouts_escalate_to_a_cap_and_reset_on_success() {
+        assert_eq!(lockout_ms(1), PIN_LOCKOUT_MS);
+        assert_eq!(lockout_ms(2), 4 * PIN_LOCKOUT_MS);
+        assert_eq!(lockout_ms(3), 16 * PIN_LOCKOUT_MS);
+        assert_eq!(lockout_ms(5), MAX_PIN_LOCKOUT_MS);
+        assert_eq!(lockout_ms(255), MAX_PIN_LOCKOUT_MS);
+        let mut a = PinAttempts::default();
+        let mut now = 0;
+        let mut lengths = Vec::new();
+        for _ in 0..6 {
+            let mut verdict = PinVerdict::Retry { remaining: 0 };
+            for _ in 0..MAX_PIN_ATTEMPTS {
+                verdict = a.record_failure(now);
+            }
+            let PinVerdict::LockedOut { until_ms } = verdict else {
+                panic!("not locked: {verdict:?}")
+            };
+            lengths.push(until_ms - now);
+            now = until_ms;
+        }
+        assert!(lengths.windows(2).all(|w| w[0] <= w[1]), "{lengths:?}");
+        assert_eq!(*lengths.last().unwrap(), MAX_PIN_LOCKOUT_MS);
+        // Guesses per day once escalated: three per lockout.
+        assert!(MAX_PIN_ATTEMPTS as u64 * (24 * 3600 * 1000 / MAX_PIN_LOCKOUT_MS) <= 3);
+        a.record_success();
+        assert_eq!(a, PinAttempts::default());
     }
 }

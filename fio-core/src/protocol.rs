@@ -22,6 +22,12 @@ use crate::template::Template;
 /// FACEIO's per-user payload limit (16 KiB of serialized JSON).
 pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
 
+/// Deepest nesting of arrays and objects a payload may have. serde_json refuses documents
+/// nested past 128 levels, and every later step wraps the payload in more levels (the Durable
+/// Object's call and reply, the REST and widget replies), so a payload accepted near that limit
+/// could be stored and then never delivered: it is refused where it is accepted instead.
+pub const MAX_PAYLOAD_DEPTH: usize = 32;
+
 /// Request body limit: the payload plus templates and envelope fit comfortably.
 pub const MAX_REQUEST_BYTES: usize = 32 * 1024;
 
@@ -59,8 +65,31 @@ impl std::io::Write for ByteCounter {
     }
 }
 
-/// Checks the payload's compact serialized size is at most [`MAX_PAYLOAD_BYTES`]; returns it.
+/// Nesting depth of arrays and objects (a scalar is 0, `{}` and `[]` are 1).
+pub fn json_depth(v: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(d + 1);
+        stack.extend(children.map(|c| (c, d + 1)));
+    }
+    deepest
+}
+
+/// Checks the payload's compact serialized size is at most [`MAX_PAYLOAD_BYTES`] and its
+/// nesting at most [`MAX_PAYLOAD_DEPTH`]; returns the size.
 pub fn validate_payload(payload: &Value) -> Result<usize, Error> {
+    let depth = json_depth(payload);
+    if depth > MAX_PAYLOAD_DEPTH {
+        return Err(Error::BadRequest(format!(
+            "payload is nested {depth} levels deep; at most {MAX_PAYLOAD_DEPTH} are accepted"
+        )));
+    }
     let mut counter = ByteCounter(0);
     serde_json::to_writer(&mut counter, payload).map_err(|e| Error::Internal(e.to_string()))?;
     if counter.0 > MAX_PAYLOAD_BYTES {
@@ -94,6 +123,30 @@ pub struct StartRequest {
     pub app_id: Option<String>,
     /// Ceremony to start.
     pub ceremony: Ceremony,
+    /// The site's own value (e.g. its login session's ID), echoed in the ceremony's signed
+    /// login token so the site's backend can bind the result to its session
+    /// ([`validate_nonce`]). FACEIO has no such parameter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+/// Longest site nonce accepted.
+pub const MAX_NONCE_LEN: usize = 256;
+
+/// A site nonce is 1..=[`MAX_NONCE_LEN`] visible ASCII characters (it travels in a JWT claim
+/// and in logs, so no control or non-ASCII characters).
+pub fn validate_nonce(nonce: &str) -> Result<(), Error> {
+    if nonce.is_empty() || nonce.len() > MAX_NONCE_LEN {
+        return Err(Error::BadRequest(format!(
+            "nonce must be 1 to {MAX_NONCE_LEN} characters"
+        )));
+    }
+    if !nonce.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::BadRequest(
+            "nonce must be visible ASCII characters (no spaces)".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// How liveness is checked.
@@ -131,6 +184,12 @@ pub struct WidgetPolicy {
     pub default_locale: String,
     /// Active-liveness prompts for this ceremony (from the challenge).
     pub actions: Vec<LivenessAction>,
+    /// The app's own consent text, shown instead of the widget's default terms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terms_text: Option<String>,
+    /// The app's privacy policy (an https URL), linked from the consent screen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privacy_policy_url: Option<String>,
 }
 
 impl Default for WidgetPolicy {
@@ -145,6 +204,8 @@ impl Default for WidgetPolicy {
             ignore_obscured_faces: false,
             default_locale: crate::locale::DEFAULT_LOCALE.to_owned(),
             actions: Vec::new(),
+            terms_text: None,
+            privacy_policy_url: None,
         }
     }
 }
@@ -305,6 +366,9 @@ pub struct EnrollResponse {
     pub timestamp: String,
     /// Age and gender approximation.
     pub details: EnrolledDetails,
+    /// Signed login token (compact JWS) the site's backend verifies; see docs/edge-api.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl EnrollResponse {
@@ -317,6 +381,7 @@ impl EnrollResponse {
                 gender: details.gender,
                 age: details.age.round().clamp(0.0, 150.0) as u32,
             },
+            token: None,
         }
     }
 }
@@ -363,6 +428,9 @@ pub struct AuthenticateResponse {
     pub payload: Value,
     /// The user's facial ID.
     pub facial_id: String,
+    /// Signed login token (compact JWS) the site's backend verifies; see docs/edge-api.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// Authentication needs a PIN: resend template and PIN under `challengeId`.
@@ -439,7 +507,8 @@ mod tests {
             r,
             StartRequest {
                 app_id: None,
-                ceremony: Ceremony::Enroll
+                ceremony: Ceremony::Enroll,
+                nonce: None,
             }
         );
         let r: StartRequest =
@@ -546,6 +615,28 @@ mod tests {
     }
 
     #[test]
+    fn payload_nesting_is_limited() {
+        let nested = |n: usize| -> Value {
+            let text = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            serde_json::from_str(&text).unwrap()
+        };
+        assert_eq!(json_depth(&Value::Null), 0);
+        assert_eq!(
+            json_depth(&serde_json::json!({"a": [1, {"b": {}}], "c": 2})),
+            4
+        );
+        assert!(validate_payload(&nested(MAX_PAYLOAD_DEPTH)).is_ok());
+        assert!(matches!(
+            validate_payload(&nested(MAX_PAYLOAD_DEPTH + 1)),
+            Err(Error::BadRequest(_))
+        ));
+        // The deepest accepted payload survives several more wrapping levels.
+        let wrapped = serde_json::json!({"ok": {"reply": {"payload": nested(MAX_PAYLOAD_DEPTH)}}});
+        let text = serde_json::to_string(&wrapped).unwrap();
+        assert!(serde_json::from_str::<Value>(&text).is_ok());
+    }
+
+    #[test]
     fn enroll_response_shape() {
         let d = EnrollDetails {
             age: 31.6,
@@ -587,6 +678,7 @@ mod tests {
         let ok = AuthenticateReply::Authenticated(AuthenticateResponse {
             payload: json!({"whoami": 123456}),
             facial_id: "id".into(),
+            token: None,
         });
         let v = serde_json::to_value(&ok).unwrap();
         assert_eq!(v, json!({"payload": {"whoami": 123456}, "facialId": "id"}));
@@ -628,5 +720,19 @@ mod tests {
         assert!(is_valid_challenge_id(CID));
         assert!(!is_valid_challenge_id(&CID.to_uppercase()));
         assert!(!is_valid_challenge_id(&CID[1..]));
+    }
+
+    #[test]
+    fn site_nonces_are_bounded_visible_ascii() {
+        assert!(validate_nonce("sess-4f9a_1.2").is_ok());
+        assert!(validate_nonce(&"n".repeat(MAX_NONCE_LEN)).is_ok());
+        assert!(validate_nonce("").is_err());
+        assert!(validate_nonce(&"n".repeat(MAX_NONCE_LEN + 1)).is_err());
+        assert!(validate_nonce("two words").is_err());
+        assert!(validate_nonce("line\nbreak").is_err());
+        assert!(validate_nonce("caf\u{e9}").is_err());
+        let r: StartRequest =
+            parse_request(br#"{"ceremony":"authenticate","nonce":"abc"}"#).unwrap();
+        assert_eq!(r.nonce.as_deref(), Some("abc"));
     }
 }

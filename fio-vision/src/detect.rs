@@ -1,6 +1,8 @@
 //! Face detection with RetinaFace (mobilenet-0.25), which also gives the five landmarks that
 //! ArcFace alignment needs.
 
+use fio_core::decision::MIN_DETECTION_SCORE;
+
 use crate::frame::Frame;
 use crate::onnx::OnnxModel;
 use crate::Error;
@@ -186,6 +188,14 @@ pub fn non_max_suppression(mut dets: Vec<Detection>, threshold: f32) -> Vec<Dete
     kept
 }
 
+/// The detections that count as faces (score at least `fio_core`'s [`MIN_DETECTION_SCORE`]),
+/// largest box area first: the order every caller picks "the" face from.
+pub fn confident_faces(mut dets: Vec<Detection>) -> Vec<Detection> {
+    dets.retain(|d| d.score >= MIN_DETECTION_SCORE);
+    dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
+    dets
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +228,23 @@ mod tests {
         let a = [0.0, 0.0, 4.0, 4.0];
         assert!((iou(&a, &a) - 1.0).abs() < 1e-6);
         assert_eq!(iou(&a, &[10.0, 10.0, 2.0, 2.0]), 0.0);
+    }
+
+    #[test]
+    fn confident_faces_drop_weak_ones_and_put_the_largest_first() {
+        let det = |w: f32, score: f32| Detection {
+            bbox: [0.0, 0.0, w, w],
+            score,
+            landmarks: [[0.0; 2]; 5],
+        };
+        let got = confident_faces(vec![
+            det(50.0, 0.95),
+            det(200.0, MIN_DETECTION_SCORE - 0.01),
+            det(120.0, MIN_DETECTION_SCORE),
+            det(80.0, 0.99),
+        ]);
+        let widths: Vec<f32> = got.iter().map(|d| d.bbox[2]).collect();
+        assert_eq!(widths, [120.0, 80.0, 50.0]);
+        assert!(confident_faces(vec![]).is_empty());
     }
 }

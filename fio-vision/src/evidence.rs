@@ -1,11 +1,10 @@
 //! Evidence crops for edge re-verification: the widget cuts them, the edge measures them with
 //! the same models (see `fio_core::liveness::verify_evidence`).
 
-use fio_core::decision::MIN_DETECTION_SCORE;
 use fio_core::liveness::{FrameCues, EVIDENCE_SIDE, EVIDENCE_WINDOW};
 
 use crate::align::{align_arcface, face_crop, warp, Similarity};
-use crate::detect::{Detector, DETECTOR_MODEL};
+use crate::detect::{confident_faces, Detector, DETECTOR_MODEL};
 use crate::embed::{Embedder, EMBEDDER_MODEL};
 use crate::liveness::{
     LivenessModels, ANTISPOOF_MODEL, ANTISPOOF_SIZE, LIVENESS_CROP_EXPAND, LIVENESS_MODEL,
@@ -82,9 +81,7 @@ impl EvidenceVerifier {
             )));
         }
         let frame = Frame::from_rgb(EVIDENCE_SIDE, EVIDENCE_SIDE, rgb.to_vec())?;
-        let mut dets = self.detector.detect(&frame)?;
-        dets.retain(|d| d.score >= MIN_DETECTION_SCORE);
-        dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
+        let dets = confident_faces(self.detector.detect(&frame)?);
         let Some(d) = dets.first() else {
             return Ok(CropMeasure {
                 cues: frame_cues(0.0, 0, None, &frame),

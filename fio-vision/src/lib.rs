@@ -12,6 +12,7 @@ pub mod embed;
 mod error;
 pub mod evidence;
 pub mod frame;
+pub mod frame_engine;
 pub mod liveness;
 pub mod liveness_cues;
 pub mod manifest;
@@ -26,6 +27,7 @@ pub mod y4m;
 
 pub use error::Error;
 pub use frame::Frame;
+pub use frame_engine::{Analysis, Engine};
 pub use mesh::{Mesh, MeshCues};
 pub use models::ModelFiles;
 pub use pipeline::{FaceAnalysis, Pipeline, StageTimes};

@@ -4,22 +4,17 @@
 mod common;
 
 use common::{csv, data, frame, pipeline};
-use fio_core::decision::MIN_DETECTION_SCORE;
-use fio_vision::detect::Detection;
+use fio_vision::detect::{confident_faces, Detection};
 use fio_vision::mesh::{MeshCues, MESH_POINTS};
 use fio_vision::y4m::Y4mReader;
 use fio_vision::{Frame, Mesh};
 
 /// The largest confident face's detection and mesh.
 fn largest_mesh(f: &Frame) -> (Detection, Mesh) {
-    let mut dets: Vec<Detection> = pipeline()
-        .detect(f)
-        .unwrap()
+    let d = confident_faces(pipeline().detect(f).unwrap())
         .into_iter()
-        .filter(|d| d.score >= MIN_DETECTION_SCORE)
-        .collect();
-    dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
-    let d = dets.into_iter().next().expect("no face");
+        .next()
+        .expect("no face");
     let mesh = pipeline().mesh(f, &d).unwrap();
     (d, mesh)
 }

@@ -1,12 +1,11 @@
 //! OpenFIO's face pipeline in the browser: a thin wasm-bindgen layer over `fio-vision` and
-//! `fio-core`, the same code the CLI runs natively.
+//! `fio-core`, the same code the CLI and the benches run natively.
 //!
 //! JS only fetches and caches the model bytes and runs this module in a Web Worker; every model is
 //! checked against the manifest compiled into this module before use. The raw embedding never
-//! leaves wasm: JS receives the int8 template only. The logic lives in [`engine`], which has no JS
-//! types and is tested natively; this file converts arguments and results.
-
-pub mod engine;
+//! leaves wasm: JS receives the int8 template only. The logic lives in
+//! [`fio_vision::frame_engine`], which has no JS types and is tested natively; this file converts
+//! arguments and results.
 
 use fio_core::liveness::{FrameCues, Session};
 use fio_core::protocol::LivenessMode;
@@ -18,7 +17,7 @@ use js_sys::{Function, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::engine::{Engine, EvidenceSlots};
+use fio_vision::frame_engine::{self, Engine, EvidenceSlots};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -72,6 +71,22 @@ export interface LivenessOutcome {
   };
   verdict: { verdict: "live" | "attack" | "timeout" | "noFace" | "manyFaces"; reason?: string };
   error: string | null;
+}
+export interface CapturedFrame {
+  tMs: number; full: boolean; faces: number; guidance: Guidance; obscured: boolean; main: boolean;
+  blinks: number; ready: boolean;
+}
+export interface CaptureStep {
+  /** The guidance to show (`uncoverFace` for an ignored obscured face). */
+  guidance: Guidance;
+  /** The frame counts as faceless (ignoreObscuredFaces and an obscured face). */
+  obscured: boolean;
+  /** Keep this frame's main face as a sample. */
+  sample: boolean; samples: number; needed: number;
+  /** The samples are in. */
+  enough: boolean;
+  /** Capture is over. */
+  done: boolean;
 }
 export interface Analysis {
   /** Liveness cues of the largest face (face mesh; passive score when `full`). */
@@ -144,7 +159,7 @@ pub fn error_codes() -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = checkEnrollment)]
 pub fn check_enrollment(templates: Vec<String>) -> Result<String, JsError> {
     console_error_panic_hook::set_once();
-    engine::check_enrollment(&templates).map_err(JsError::new)
+    frame_engine::check_enrollment(&templates).map_err(JsError::new)
 }
 
 /// A millisecond clock: `performance.now()` where it exists (window, worker, Node), else
@@ -240,6 +255,59 @@ impl FaceEngine {
             .analyze(&frame, full, &|| self.clock.now())
             .map_err(|e| JsError::new(&e.to_string()))?;
         to_js(&analysis)
+    }
+}
+
+/// One ceremony's capture schedule (`fio_core::capture_schedule`): which frames are fully
+/// analysed, which are samples, when capture ends; then the prompts' cadence.
+#[wasm_bindgen]
+pub struct CaptureSchedule {
+    schedule: fio_core::CaptureSchedule,
+}
+
+#[wasm_bindgen]
+impl CaptureSchedule {
+    /// `ceremony` is "enroll" | "authenticate", `mode` the app's `livenessMode`; passive mode
+    /// waits `blinkWaitMs` for a blink; `ignoreObscured` is the app's `ignoreObscuredFaces`.
+    #[wasm_bindgen(constructor)]
+    #[allow(non_snake_case)] // the JS parameter names
+    pub fn new(
+        ceremony: JsValue,
+        mode: JsValue,
+        blinkWaitMs: f64,
+        ignoreObscured: bool,
+    ) -> Result<CaptureSchedule, JsError> {
+        console_error_panic_hook::set_once();
+        Ok(CaptureSchedule {
+            schedule: fio_core::CaptureSchedule::new(
+                from_js(ceremony, "ceremony")?,
+                from_js(mode, "livenessMode")?,
+                blinkWaitMs,
+                ignoreObscured,
+            ),
+        })
+    }
+
+    /// Whether the frame captured at `tMs` gets the full analysis (call once per frame).
+    #[allow(non_snake_case)] // the JS parameter name
+    pub fn full(&mut self, tMs: f64) -> bool {
+        self.schedule.full(tMs)
+    }
+
+    /// Takes in one analysed frame; returns the step (`sample`, `done`, ...).
+    #[wasm_bindgen(unchecked_return_type = "CaptureStep")]
+    pub fn record(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "CapturedFrame")] frame: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let frame: fio_core::CapturedFrame = from_js(frame, "frame")?;
+        to_js(&self.schedule.record(&frame))
+    }
+
+    /// The prompts begin: full analyses follow their cadence from now on.
+    #[wasm_bindgen(js_name = startPrompts)]
+    pub fn start_prompts(&mut self) {
+        self.schedule.start_prompts();
     }
 }
 

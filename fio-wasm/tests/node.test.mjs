@@ -206,6 +206,27 @@ test('liveness session: cues in, prompts and the shared decision out', () => {
   assert.throws(() => new simd.LivenessSession('active', ['dance']), /actions/);
 });
 
+test('capture schedule: the widget\'s cadence from fio-core, bad arguments rejected by name', () => {
+  // Authentication at 10 fps: the first frame has no guidance yet, then one full analysis per
+  // SAMPLE_GAP_MS until two samples span AUTH_SPAN_MS; the prompts fully analyse every 5th frame.
+  const s = new simd.CaptureSchedule('authenticate', 'active', 8000, false);
+  const fulls = [];
+  let step;
+  for (let t = 0; t <= 2000; t += 100) {
+    const full = s.full(t);
+    if (full) fulls.push(t);
+    step = s.record({ tMs: t, full, faces: 1, guidance: 'ok', obscured: false, main: full, blinks: 0, ready: true });
+    if (step.done) break;
+  }
+  assert.deepEqual(fulls, [100, 500]);
+  assert.deepEqual(step, { guidance: 'ok', obscured: false, sample: true, samples: 2, needed: 2, enough: true, done: true });
+  s.startPrompts();
+  assert.deepEqual([0, 1, 2, 3, 4, 5].map((t) => s.full(t)), [true, false, false, false, false, true]);
+  assert.throws(() => new simd.CaptureSchedule('login', 'active', 8000, false), /ceremony/);
+  assert.throws(() => new simd.CaptureSchedule('enroll', 'strict', 8000, false), /livenessMode/);
+  assert.throws(() => s.record({ tMs: 0 }), /frame/);
+});
+
 // The canvas-camera frames of the liveness tests (make-videos.sh: 400x300 JPEG at 10 fps).
 const FRAMES10 = join(process.env.FIXTURES_DATA || join(root, 'fixtures/data'), 'frames10');
 const CROP = 160; // fio_core::liveness::EVIDENCE_SIDE

@@ -112,6 +112,16 @@ pub fn crop_similarity(embedding: &[f32], templates: &[Template]) -> Option<f32>
         .reduce(f32::max)
 }
 
+/// The cues [`verify_evidence`] judges for one measured crop: its `cues` with the similarity of
+/// its face (`embedding`, none when no face was found) to the ceremony's submitted `templates`.
+/// The edge and the bench build them with this one function.
+pub fn crop_cues(cues: FrameCues, embedding: Option<&[f32]>, templates: &[Template]) -> FrameCues {
+    FrameCues {
+        similarity: embedding.and_then(|e| crop_similarity(e, templates)),
+        ..cues
+    }
+}
+
 /// The bar an [`evidence_strength`] must pass for `action`: at least this much for a head
 /// action, below it for a blink's eye ratio.
 pub fn evidence_bar(action: LivenessAction, th: &Thresholds) -> f32 {
@@ -374,5 +384,24 @@ mod tests {
         let mut zero = bytes[..7].to_vec();
         zero[6] = 0;
         assert!(CropBundle::from_bytes(&zero).is_err());
+    }
+
+    #[test]
+    fn crop_cues_carry_the_similarity_to_the_submitted_templates() {
+        let e: Vec<f32> = (0..192).map(|i| (i as f32 * 0.37).sin()).collect();
+        let t = Embedding::new(e.clone()).unwrap().to_template();
+        // The crop's own cues carry no similarity; whatever they hold is replaced.
+        let cues = crop(1.0, 0.0, 0.4, 0.3);
+        let got = crop_cues(cues, Some(&e), std::slice::from_ref(&t));
+        assert!(got.similarity.unwrap() > 0.99, "{:?}", got.similarity);
+        assert_eq!(
+            FrameCues {
+                similarity: cues.similarity,
+                ..got
+            },
+            cues
+        );
+        assert_eq!(crop_cues(cues, None, &[t]).similarity, None);
+        assert_eq!(crop_cues(cues, Some(&e), &[]).similarity, None);
     }
 }

@@ -20,8 +20,9 @@ mod verdict;
 pub use action::{ActionTracker, Progress, StepFailure};
 pub use cues::{quantile, FrameCues, PoseBaseline};
 pub use evidence::{
-    crop_similarity, evidence_bar, evidence_shown, evidence_strength, rest_score, verify_evidence,
-    CropBundle, SealedEvidence, BUNDLE_MAGIC, EVIDENCE_SIDE, EVIDENCE_WINDOW, MAX_EVIDENCE_CROPS,
+    crop_cues, crop_similarity, evidence_bar, evidence_shown, evidence_strength, rest_score,
+    verify_evidence, CropBundle, SealedEvidence, BUNDLE_MAGIC, EVIDENCE_SIDE, EVIDENCE_WINDOW,
+    MAX_EVIDENCE_CROPS,
 };
 pub use session::{Outcome, Session, Step, BASELINE_FRAMES};
 pub use temporal::TemporalStats;

@@ -1,19 +1,20 @@
-//! The browser engine's logic in plain Rust (no JS types), so it is testable natively: one call
-//! per video frame turns RGBA pixels into detections, guidance and, on request, a template.
+//! The per-frame engine: one call per video frame turns pixels into detections, guidance,
+//! liveness cues and, on request, a template. The browser runs it through `fio-wasm` (a thin
+//! wasm-bindgen facade) and the liveness bench runs it natively, so what is measured is what ships.
 
-use fio_core::decision::MIN_DETECTION_SCORE;
 use fio_core::liveness::{CropBundle, FrameCues, EVIDENCE_SIDE};
 use fio_core::{Embedding, FaceObservation, Guidance};
-use fio_vision::align::align_arcface;
-use fio_vision::attributes::Gender;
-use fio_vision::detect::Detection;
-use fio_vision::evidence::evidence_crop;
-use fio_vision::liveness::LivenessScores;
-use fio_vision::liveness_cues::frame_cues;
-use fio_vision::occlusion;
-use fio_vision::quality::{head_pose, sharpness_and_brightness};
-use fio_vision::{Error, Frame, Mesh, MeshCues, ModelFiles, Pipeline, StageTimes};
 use serde::Serialize;
+
+use crate::align::align_arcface;
+use crate::attributes::Gender;
+use crate::detect::{confident_faces, Detection};
+use crate::evidence::evidence_crop;
+use crate::liveness::LivenessScores;
+use crate::liveness_cues::frame_cues;
+use crate::occlusion;
+use crate::quality::{head_pose, sharpness_and_brightness};
+use crate::{Error, Frame, Mesh, MeshCues, ModelFiles, Pipeline, StageTimes};
 
 /// Sharpness (variance of the Laplacian on the 112 px aligned crop) at which `blur` reaches 0.5,
 /// fio-core's "hold still" threshold. Measured with the native pipeline: sharp portraits score
@@ -86,7 +87,7 @@ pub struct MainFace {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Analysis {
-    /// Detections scoring at least `MIN_DETECTION_SCORE`, largest first.
+    /// Confident detections, largest first ([`confident_faces`]).
     pub faces: Vec<Face>,
     /// The largest face's full analysis (only in full mode).
     pub main: Option<MainFace>,
@@ -94,7 +95,7 @@ pub struct Analysis {
     pub guidance: Guidance,
     /// Liveness cues of the largest face (mesh every frame; passive score when `full`).
     pub cues: FrameCues,
-    /// The largest face's occlusion score (`fio_vision::occlusion`), when measurable.
+    /// The largest face's occlusion score ([`occlusion`]), when measurable.
     pub occlusion: Option<f32>,
     /// The largest face is obscured (mask, hand, dark glasses): [`fio_core::is_obscured`]. The
     /// widget ignores such faces when the app sets `ignoreObscuredFaces`.
@@ -126,11 +127,8 @@ impl Engine {
     ) -> Result<Analysis, Error> {
         let mut timings = StageTimes::default();
         let t = now();
-        let mut dets = self.pipeline.detect(frame)?;
+        let dets = confident_faces(self.pipeline.detect(frame)?);
         timings.detect = now() - t;
-        dets.retain(|d| d.score >= MIN_DETECTION_SCORE);
-        // Largest first, by area, as `Pipeline::analyze_timed` orders them.
-        dets.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
 
         // Guidance needs brightness, blur and pose for whichever face it picks; one 112 px warp
         // per face is cheap enough for video rate.
@@ -197,7 +195,7 @@ impl Engine {
         };
         let occlusion = occlusion::measure(frame, &mesh).map(|o| o.score());
         let embedding = Embedding::new(fa.embedding).map_err(|e| Error::Inference {
-            name: fio_vision::embed::EMBEDDER_MODEL.into(),
+            name: crate::embed::EMBEDDER_MODEL.into(),
             reason: e.to_string(),
         })?;
         let q = fa.quality;
@@ -359,8 +357,7 @@ mod tests {
         // A flat grey frame with a frontal face's landmarks: frontal pose, mid brightness, blurry.
         let frame = Frame::from_rgb(400, 400, vec![128; 400 * 400 * 3]).unwrap();
         let s = 2.0;
-        let landmarks =
-            fio_vision::align::ARCFACE_TEMPLATE.map(|[x, y]| [100.0 + s * x, 80.0 + s * y]);
+        let landmarks = crate::align::ARCFACE_TEMPLATE.map(|[x, y]| [100.0 + s * x, 80.0 + s * y]);
         let d = Detection {
             bbox: [100.0, 60.0, 224.0, 260.0],
             score: 0.99,
