@@ -25,10 +25,11 @@ fi
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown
 
-# Edge re-verification loads the widget's models from the static assets (www/models/, which
-# scripts/build-js.sh fills for the demo site); make sure the ones it needs are there.
+# Edge re-verification and /faceverify, /agecheck load the widget's models from the static
+# assets (www/models/, which scripts/build-js.sh fills for the demo site); make sure the ones
+# they need are there even when build-js.sh has not run (a fresh clone's edge tests).
 mkdir -p "$ROOT/www/models"
-for m in retinaface_mnet025 face_landmark mobilefacenet antispoof liveness; do
+for m in retinaface_mnet025 face_landmark mobilefacenet antispoof liveness faceres; do
   [ -f "$ROOT/www/models/$m.onnx" ] || cp "$ROOT/models/$m.onnx" "$ROOT/www/models/"
 done
 

@@ -18,6 +18,8 @@ pub const DEFAULT_REST_QUOTA_PER_MINUTE: u32 = 600;
 /// that turns and nods on its own passed 1.1 % of random 3-action challenges in
 /// `fio liveness-eval` and none of 4-action ones (~2 s per prompt for a person).
 pub const ACTIVE_LIVENESS_ACTIONS: usize = 4;
+/// Longest accepted consent text (characters).
+pub const MAX_TERMS_CHARS: usize = 4000;
 /// Longest accepted app name.
 pub const MAX_NAME_LEN: usize = 200;
 /// Longest allow-lists.
@@ -67,6 +69,10 @@ pub struct AppOptions {
     pub allowed_countries: Vec<String>,
     /// Where enroll/auth/deletion events are POSTed (`null` = none).
     pub webhook_url: Option<String>,
+    /// Also authenticate webhooks FACEIO's way: the app's webhook token in a `WWW-Authenticate`
+    /// header (next to the Standard Webhooks signature), so a receiver written for FACEIO
+    /// works unchanged.
+    pub faceio_webhook_token: bool,
     /// Cosine similarity at or above which a probe matches.
     pub match_threshold: f64,
     /// Widget requests per minute for the whole app.
@@ -77,6 +83,14 @@ pub struct AppOptions {
     pub rest_quota_per_minute: u32,
     /// Widget locale fallback.
     pub default_locale: String,
+    /// The consent text the widget shows instead of its default terms (the app's own retention
+    /// policy, in the app's language); `null` keeps the default.
+    pub terms_text: Option<String>,
+    /// The app's privacy policy (https), linked from the consent screen; `null` for none.
+    pub privacy_policy_url: Option<String>,
+    /// Lifetime of the signed login token handed out after a ceremony, in seconds
+    /// (`token::MIN_TOKEN_TTL_SECONDS`..=`token::MAX_TOKEN_TTL_SECONDS`).
+    pub token_ttl_seconds: u32,
 }
 
 impl Default for AppOptions {
@@ -95,12 +109,16 @@ impl Default for AppOptions {
             allowed_origins: Vec::new(),
             allowed_countries: Vec::new(),
             webhook_url: None,
+            faceio_webhook_token: false,
             // Via the shortest decimal form, so JSON shows 0.55 rather than 0.550000011920929.
             match_threshold: MATCH_THRESHOLD.to_string().parse().unwrap_or(0.55),
             quota_per_minute: DEFAULT_QUOTA_PER_MINUTE,
             ip_quota_per_minute: DEFAULT_IP_QUOTA_PER_MINUTE,
             rest_quota_per_minute: DEFAULT_REST_QUOTA_PER_MINUTE,
             default_locale: w.default_locale,
+            terms_text: None,
+            privacy_policy_url: None,
+            token_ttl_seconds: crate::token::MAX_TOKEN_TTL_SECONDS,
         }
     }
 }
@@ -170,10 +188,44 @@ impl AppOptions {
                 return bad("webhookUrl must be an http(s) URL");
             }
         }
+        if !(crate::token::MIN_TOKEN_TTL_SECONDS..=crate::token::MAX_TOKEN_TTL_SECONDS)
+            .contains(&self.token_ttl_seconds)
+        {
+            return bad("tokenTtlSeconds must be within 5..120");
+        }
+        if let Some(t) = &self.terms_text {
+            if t.trim().is_empty() || t.chars().count() > MAX_TERMS_CHARS {
+                return bad("termsText must be 1 to 4000 characters");
+            }
+            if t.chars().any(|c| c.is_control() && c != '\n') {
+                return bad("termsText may not contain control characters (line breaks are fine)");
+            }
+        }
+        if let Some(url) = &self.privacy_policy_url {
+            let ok = url.len() <= 2048
+                && worker::Url::parse(url)
+                    .is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some());
+            if !ok {
+                return bad("privacyPolicyUrl must be an https URL");
+            }
+        }
         if self.default_locale.is_empty() || self.default_locale.len() > 35 {
             return bad("defaultLocale must be a language tag");
         }
         Ok(self)
+    }
+
+    /// What an operator must hear about these options (returned by app creation).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.allowed_origins.is_empty() || self.allowed_origins.iter().any(|o| o == "*") {
+            out.push(
+                "allowedOrigins is empty: any website can run the widget with this app's public ID \
+                 (set allowedOrigins to your site's origins, e.g. [\"https://example.com\"])"
+                    .to_owned(),
+            );
+        }
+        out
     }
 
     /// PIN rules at enrollment.
@@ -209,6 +261,8 @@ impl AppOptions {
             ignore_obscured_faces: self.ignore_obscured_faces,
             default_locale: self.default_locale.clone(),
             actions: Vec::new(),
+            terms_text: self.terms_text.clone(),
+            privacy_policy_url: self.privacy_policy_url.clone(),
         }
     }
 
@@ -245,6 +299,86 @@ pub struct AppRecord {
     pub webhook_secret: String,
     /// Unix ms of creation.
     pub created_at_ms: u64,
+    /// Versions of the login-token signing key (records made before tokens existed: v1).
+    #[serde(default)]
+    pub signing: SigningKeys,
+    /// SHA-256 of the API key before the last rotation, valid until its grace period ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_api_key: Option<Previous>,
+    /// The webhook secret before the last rotation: events are signed with both until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_webhook_secret: Option<Previous>,
+}
+
+/// A rotated-out credential and the end of its grace period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Previous {
+    /// The API key's SHA-256 (hex), or the webhook secret.
+    pub value: String,
+    /// Unix ms from which it is no longer accepted / used.
+    pub until_ms: u64,
+}
+
+/// Grace period of a rotated API key or webhook secret when the operator gives none (seconds).
+pub const DEFAULT_ROTATION_GRACE_SECONDS: u64 = 600;
+/// Longest grace period an operator may give (a week).
+pub const MAX_ROTATION_GRACE_SECONDS: u64 = 7 * 24 * 3600;
+
+/// Which versions of an app's token-signing key are in use (the keys themselves are derived:
+/// `token::signing_key`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningKeys {
+    /// The version new tokens are signed with.
+    pub current: u32,
+    /// Earlier versions still published in the JWK Set until their last token has expired.
+    #[serde(default)]
+    pub retired: Vec<RetiredKey>,
+}
+
+impl Default for SigningKeys {
+    fn default() -> Self {
+        Self {
+            current: 1,
+            retired: Vec::new(),
+        }
+    }
+}
+
+/// A rotated-out signing key version and when its last token expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetiredKey {
+    /// Key version.
+    pub version: u32,
+    /// Unix ms after which no token signed with it can still be valid.
+    pub until_ms: u64,
+}
+
+impl SigningKeys {
+    /// The versions a token may be verified with at `now_ms`, current first.
+    pub fn live(&self, now_ms: u64) -> Vec<u32> {
+        std::iter::once(self.current)
+            .chain(
+                self.retired
+                    .iter()
+                    .filter(|r| r.until_ms > now_ms)
+                    .map(|r| r.version),
+            )
+            .collect()
+    }
+
+    /// Starts signing with a new version; the current one stays verifiable until every token
+    /// it can have signed has expired (`max_ttl_ms` plus a minute of clock skew).
+    pub fn rotate(&mut self, now_ms: u64, max_ttl_ms: u64) {
+        self.retired.retain(|r| r.until_ms > now_ms);
+        self.retired.push(RetiredKey {
+            version: self.current,
+            until_ms: now_ms + max_ttl_ms + 60_000,
+        });
+        self.current += 1;
+    }
 }
 
 impl AppRecord {
@@ -384,5 +518,32 @@ mod tests {
             ..AppOptions::default()
         };
         assert_eq!(passive.action_count(), 0);
+    }
+
+    #[test]
+    fn rotated_keys_stay_verifiable_until_their_tokens_expire() {
+        let mut k = SigningKeys::default();
+        assert_eq!(k.live(0), vec![1]);
+        k.rotate(1_000, 120_000);
+        assert_eq!(k.current, 2);
+        assert_eq!(k.live(1_000), vec![2, 1]);
+        assert_eq!(k.live(181_000 - 1), vec![2, 1]);
+        assert_eq!(k.live(181_000), vec![2]);
+        k.rotate(200_000, 120_000);
+        assert_eq!(
+            k.retired.len(),
+            1,
+            "expired versions are dropped on rotation"
+        );
+        assert_eq!(k.live(200_000), vec![3, 2]);
+        let old: AppRecord = serde_json::from_value(serde_json::json!({
+            "publicId": "a", "name": "n", "status": "active", "options": AppOptions::default(),
+            "apiKeyHash": "h", "webhookSecret": "w", "createdAtMs": 0
+        }))
+        .unwrap();
+        assert_eq!(old.signing, SigningKeys::default());
+        assert!(AppOptions::from_json(Some(&serde_json::json!({"tokenTtlSeconds": 4}))).is_err());
+        assert!(AppOptions::from_json(Some(&serde_json::json!({"tokenTtlSeconds": 121}))).is_err());
+        assert!(AppOptions::from_json(Some(&serde_json::json!({"tokenTtlSeconds": 5}))).is_ok());
     }
 }

@@ -7,8 +7,11 @@
 //! - `shard:{n:06}` → up to [`SHARD_CAPACITY`] `{f, t, c, g, a}` entries (facial ID, sealed
 //!   template, created ms, gender, age); an enrollment or deletion rewrites one shard only
 //! - `user:{facialId}` → [`FaceRecord`] (payload, PIN hash, …; also replicated to KV)
-//! - `pintag:{tag}:{facialId}` → "" (PIN uniqueness); `pinatt:{facialId}` → [`PinAttempts`]
+//! - `pintag:{tag}:{facialId}` → "" (PIN uniqueness); `pinatt:{facialId}` → [`PinAttempts`];
+//!   `pinclient:{ip or /64}` → [`PinAttempts`] of one client across facial IDs
 //! - `ch:{challengeId}` → [`StoredChallenge`] (consumed flag survives eviction; pruned by alarm)
+//! - `kvdel:{facialId}` → "" while the KV copy of a deleted record may still exist (written in
+//!   the deletion's commit, removed once KV confirms; the alarm re-drives leftovers)
 //!
 //! Concurrency: a Durable Object runs one event at a time between awaits, and its storage
 //! calls hold the input gate, so a decision followed by storage writes cannot interleave with
@@ -18,10 +21,14 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use fio_core::challenge::CHALLENGE_TTL_MS;
+use fio_core::challenge::{
+    templates_digest, FollowUp, Lineage, CHALLENGE_TTL_MS, MAX_PIN_UNIQUENESS_RETRIES,
+};
 use fio_core::decision::{check_enrollment, EnrollPolicy, LIVENESS_THRESHOLD};
 use fio_core::liveness::{self, Thresholds, Verdict};
-use fio_core::pin::{pin_uniqueness_tag, PinAttempts, PinVerdict, PIN_SALT_LEN};
+use fio_core::pin::{
+    pin_uniqueness_tag, PinAttempts, PinVerdict, MAX_CLIENT_PIN_ATTEMPTS, PIN_SALT_LEN,
+};
 use fio_core::protocol::{parse_request, validate_payload, LivenessMode};
 use fio_core::{
     decide_match, format_facial_id, format_iso8601_ms, hash_pin, is_valid_facial_id, new_challenge,
@@ -53,6 +60,8 @@ pub const SHARD_CAPACITY: usize = 256;
 pub const MAX_LIST_LIMIT: usize = 1000;
 /// Default `/listfacialids` page.
 const DEFAULT_LIST_LIMIT: usize = 100;
+/// Delay before the alarm retries KV deletions that failed (ms).
+const KV_RETRY_MS: i64 = 10_000;
 /// Shards read per storage list call while loading.
 const LOAD_PAGE: usize = 64;
 
@@ -62,7 +71,9 @@ const PIN_PEPPER: &str = "PIN_PEPPER";
 
 mod admin;
 mod challenges;
+mod operator;
 mod rest_api;
+mod tokens;
 mod widget_api;
 
 type Handled = EdgeResult<(Value, Option<WebhookJob>)>;
@@ -92,6 +103,9 @@ pub struct StoredChallenge {
     /// Whether a request's evidence crops were measured for it (at most once).
     #[serde(default)]
     pub evidence_claimed: bool,
+    /// For a follow-up challenge: the ceremony it continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUp>,
 }
 
 /// One row of a template shard.
@@ -150,6 +164,8 @@ struct Inner {
     data: Option<AppData>,
     ledger: ChallengeLedger,
     limiter: RateLimiter,
+    /// An event a refused request still reports (a facial ID locked by wrong PINs).
+    pending_webhook: Option<WebhookJob>,
 }
 
 /// Keys derived from the Worker secrets.
@@ -183,7 +199,12 @@ impl DurableObject for AppIndex {
             Ok(call) => self.handle(call).await,
             Err(e) => Err(EdgeError::Internal(format!("bad internal call: {e}"))),
         };
-        Response::from_json(&DoReply::from_result(result))
+        let mut reply = DoReply::from_result(result);
+        let pending = self.inner.borrow_mut().pending_webhook.take();
+        if reply.webhook.is_none() {
+            reply.webhook = pending;
+        }
+        Response::from_json(&reply)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -191,6 +212,18 @@ impl DurableObject for AppIndex {
         self.inner.borrow_mut().ledger.prune(now);
         if let Err(e) = self.prune_stored_challenges(now).await {
             worker::console_error!("challenge pruning: {e}");
+        }
+        match self.prune_redeemed_tokens(now).await {
+            Ok(false) => {}
+            Ok(true) => {
+                if let Err(e) = self.ensure_alarm().await {
+                    worker::console_error!("alarm: {e}");
+                }
+            }
+            Err(e) => worker::console_error!("redeemed-token pruning: {e}"),
+        }
+        if let Err(e) = self.redrive_kv_deletions().await {
+            worker::console_error!("KV deletion re-drive: {e}");
         }
         Response::ok("pruned")
     }
@@ -242,10 +275,14 @@ fn usize_arg(args: &Value, name: &str) -> EdgeResult<Option<usize>> {
 }
 
 /// Active liveness: the prompted actions must have been observed, in order.
+///
+/// A follow-up challenge (`follow_up`: PIN prompt, PIN retry) carries no actions: the widget
+/// resends the report of the ceremony's first request, whose evidence was checked then.
 fn check_liveness(
     mode: LivenessMode,
     ev: &LivenessEvidence,
     challenge: &Challenge,
+    follow_up: bool,
 ) -> EdgeResult<()> {
     if mode == LivenessMode::Off {
         return Ok(());
@@ -253,10 +290,7 @@ fn check_liveness(
     if !ev.passed || ev.score.is_nan() || ev.score < LIVENESS_THRESHOLD {
         return Err(FioError::PadAttack.into());
     }
-    if mode == LivenessMode::Active
-        && !challenge.actions.is_empty()
-        && ev.actions != challenge.actions
-    {
+    if mode == LivenessMode::Active && !follow_up && ev.actions != challenge.actions {
         return Err(FioError::PadAttack.into());
     }
     // The widget's own verdict is not trusted: re-run the shared decision on its cues. Without
@@ -264,9 +298,7 @@ fn check_liveness(
     let Some(report) = &ev.report else {
         return Err(FioError::PadAttack.into());
     };
-    // Follow-up challenges (PIN prompt, PIN-uniqueness retry) carry no actions and are only
-    // issued after the original ceremony's evidence passed, which the widget resends.
-    let expected = if challenge.actions.is_empty() {
+    let expected = if follow_up {
         &report.actions
     } else {
         &challenge.actions
@@ -284,11 +316,14 @@ impl AppIndex {
 
     fn keys(&self) -> EdgeResult<Keys> {
         let master = master_key(&self.env)?;
+        // The front worker refuses to serve without the pepper; never hash without it here.
         let pepper = self
             .env
             .secret(PIN_PEPPER)
             .map(|s| s.to_string())
-            .unwrap_or_default();
+            .ok()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| EdgeError::Misconfigured(format!("{PIN_PEPPER} is not set")))?;
         let public_id = self
             .inner
             .borrow()
@@ -296,11 +331,7 @@ impl AppIndex {
             .as_ref()
             .map(|d| d.config.public_id.clone())
             .unwrap_or_default();
-        let tag_secret = if pepper.is_empty() {
-            master.as_str()
-        } else {
-            pepper.as_str()
-        };
+        let tag_secret = pepper.as_str();
         Ok(Keys {
             template: crypto::template_key(master.as_bytes(), &public_id),
             challenge_tag: crypto::derive_key(master.as_bytes(), "challenge", ""),
@@ -320,6 +351,25 @@ impl AppIndex {
         self.storage()
             .put(key, serde_json::to_string(value)?)
             .await?;
+        Ok(())
+    }
+
+    /// Writes and deletes keys as one atomic commit: both storage calls are issued in the same
+    /// turn, with no await between them, which the runtime coalesces into one transaction.
+    async fn commit(&self, puts: &[(String, String)], deletes: Vec<String>) -> EdgeResult<()> {
+        let storage = self.storage();
+        let put = self.put_many(puts);
+        let delete = async {
+            if deletes.is_empty() {
+                Ok(0)
+            } else {
+                storage
+                    .delete_multiple(deletes)
+                    .await
+                    .map_err(EdgeError::from)
+            }
+        };
+        futures_util::future::try_join(put, delete).await?;
         Ok(())
     }
 
@@ -414,6 +464,11 @@ impl AppIndex {
                 break;
             }
         }
+        // A deletion whose KV delete never ran (the object was reset right after its commit)
+        // left a tombstone and maybe no alarm: re-drive it soon.
+        if !self.list_page("kvdel:", None, 1).await?.is_empty() {
+            self.storage().set_alarm(KV_RETRY_MS).await?;
+        }
         let mut inner = self.inner.borrow_mut();
         if inner.data.is_none() {
             inner.data = Some(data);
@@ -448,7 +503,7 @@ impl AppIndex {
             Op::DeleteFacialId => self.delete_facial_id(&call, now).await,
             Op::SetPayload => self.set_payload(&call, now).await,
             Op::SetPin => self.set_pin(&call, now).await,
-            Op::AppStats => self.with_app(|d| {
+            Op::AppStats | Op::AdminStats => self.with_app(|d| {
                 Ok((
                     json!({
                         "status": 200,
@@ -461,8 +516,28 @@ impl AppIndex {
                     None,
                 ))
             }),
-            Op::ListFacialIds => self.list_facial_ids(&call),
+            Op::ListFacialIds | Op::AdminListFacialIds => self.list_facial_ids(&call),
+            Op::AdminDeleteFacialId => self.delete_facial_id(&call, now).await,
+            Op::AdminList => self.directory_list().await,
+            Op::DirRegister => self.directory_register(&call).await,
+            Op::DirRemove => self.directory_remove(&call).await,
+            Op::AdminDelete => self.delete_app().await,
+            Op::AdminRotateApiKey => self.rotate_api_key(&call, now).await,
+            Op::AdminRotateWebhookSecret => self.rotate_webhook_secret(&call, now).await,
+            Op::AdminWebhookTest => self.webhook_test(&call, now),
+            Op::RecordDelivery => self.record_delivery(&call).await,
+            Op::AdminDeliveries => self.deliveries().await,
+            Op::CheckFacialId => self.check_facial_id(&call),
+            Op::ImageCheck => self.with_app(|d| {
+                Ok((
+                    json!({"matchThreshold": d.config.options.match_threshold}),
+                    None,
+                ))
+            }),
             Op::ClaimEvidence => self.claim_evidence(&call, now).await,
+            Op::Jwks => self.jwks(now),
+            Op::VerifyToken => self.verify_token(&call, now).await,
+            Op::AdminRotateSigningKey => self.rotate_signing_key(now).await,
         }
     }
 
@@ -504,7 +579,7 @@ impl AppIndex {
         let opts = &data.config.options;
         gate::check_origin(opts, call.origin.as_deref(), call.referer.as_deref())?;
         gate::check_country(opts, call.country.as_deref())?;
-        let ip_key = format!("ip:{}", call.client_ip);
+        let ip_key = format!("ip:{}", gate::quota_key(&call.client_ip));
         let keys = [
             ("app", opts.quota_per_minute),
             (ip_key.as_str(), opts.ip_quota_per_minute),
@@ -526,8 +601,17 @@ impl AppIndex {
         let given = crypto::hex(&crypto::sha256(
             call.api_key.as_deref().unwrap_or_default().as_bytes(),
         ));
+        // The key before the last rotation stays valid until its grace period ends.
+        let previous = data
+            .config
+            .previous_api_key
+            .as_ref()
+            .filter(|p| now < p.until_ms)
+            .is_some_and(|p| crypto::constant_time_eq(given.as_bytes(), p.value.as_bytes()));
+        let current =
+            crypto::constant_time_eq(given.as_bytes(), data.config.api_key_hash.as_bytes());
         if call.api_key.is_none()
-            || !crypto::constant_time_eq(given.as_bytes(), data.config.api_key_hash.as_bytes())
+            || !(current || previous)
             || data.config.status == AppStatus::Blocked
         {
             return Err(ErrorCode::Unauthorized.into());
@@ -560,5 +644,16 @@ fn webhook_job(
             now,
             details,
         ),
+        faceio_token: d
+            .config
+            .options
+            .faceio_webhook_token
+            .then(|| webhook::faceio_token(&d.config.webhook_secret)),
+        previous_secret: d
+            .config
+            .previous_webhook_secret
+            .as_ref()
+            .filter(|p| now < p.until_ms)
+            .map(|p| p.value.clone()),
     })
 }

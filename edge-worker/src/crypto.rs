@@ -216,7 +216,13 @@ mod tests {
     #[test]
     fn challenge_tags_identify_the_app() {
         let key = derive_key(b"m", "challenge", "");
-        let r = challenge_random(&key, "appA").unwrap();
+        assert!(challenge_random(&key, "appA").is_ok());
+        // Fixed bytes, tagged as challenge_random tags them: with random ones, appB's 16-bit tag
+        // would equal appA's once in 65,536 runs and fail the test for no fault.
+        let mut r = [7u8; 32];
+        let (srv, app) = challenge_tags(&key, "appA", &r[..12]);
+        r[12..14].copy_from_slice(&srv);
+        r[14..16].copy_from_slice(&app);
         let c = fio_core::new_challenge(&r, "appA", fio_core::Ceremony::Enroll, 0, 10, 0);
         assert_eq!(
             challenge_origin(&key, "appA", &c.id),

@@ -40,10 +40,49 @@ pub enum Op {
     AppStats,
     /// `/listfacialids`.
     ListFacialIds,
+    /// `/checkfacialid`.
+    CheckFacialId,
+    /// `/faceverify`, `/agecheck`: admits the API key (quota counted) and returns the app's
+    /// `matchThreshold`; the front worker then measures the images.
+    ImageCheck,
     /// Before the front worker measures an enroll/authenticate request's evidence crops:
     /// reserves the challenge's one measurement (`args`: `challengeId`, `ceremony`).
     ClaimEvidence,
+    /// `GET /v1/{id}/jwks.json`: the app's token-verification keys (public, no admission).
+    Jwks,
+    /// `/verifytoken`: checks and redeems a login token.
+    VerifyToken,
+    /// `POST /admin/apps/{id}/signing-key/rotate`.
+    AdminRotateSigningKey,
+    /// `GET /admin/apps`: the directory's list of apps.
+    AdminList,
+    /// `DELETE /admin/apps/{id}`: the app and all its data.
+    AdminDelete,
+    /// `POST /admin/apps/{id}/api-key/rotate` (`args`: `apiKeyHash`, `graceSeconds`).
+    AdminRotateApiKey,
+    /// `POST /admin/apps/{id}/webhook-secret/rotate` (`args`: `graceSeconds`).
+    AdminRotateWebhookSecret,
+    /// `GET /admin/apps/{id}/stats`.
+    AdminStats,
+    /// `GET /admin/apps/{id}/facialids`.
+    AdminListFacialIds,
+    /// `DELETE /admin/apps/{id}/facialids/{fid}`.
+    AdminDeleteFacialId,
+    /// `POST /admin/apps/{id}/webhook/test`: a `test` event for the front worker to deliver.
+    AdminWebhookTest,
+    /// `GET /admin/apps/{id}/webhook/deliveries`.
+    AdminDeliveries,
+    /// The front worker reports a webhook's outcome (`args`: a `webhook::Delivery`).
+    RecordDelivery,
+    /// To the directory: an app was created (`args`: `publicId`, `name`, `createdAtMs`).
+    DirRegister,
+    /// To the directory: an app was deleted (`args`: `publicId`).
+    DirRemove,
 }
+
+/// Name of the Durable Object holding the list of apps (not a valid public ID, so no widget or
+/// REST request can reach it).
+pub const DIRECTORY: &str = "directory:apps";
 
 impl Op {
     /// Widget API operations (origin, country and quota rules apply).
@@ -60,6 +99,9 @@ impl Op {
                 | Self::SetPin
                 | Self::AppStats
                 | Self::ListFacialIds
+                | Self::VerifyToken
+                | Self::CheckFacialId
+                | Self::ImageCheck
         )
     }
 }
@@ -91,6 +133,29 @@ pub struct DoCall {
     /// The widget body's evidence crops, opened and measured by the front worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<crate::evidence::EvidenceCall>,
+    /// The edge's own origin (`https://host[:port]`), the `iss` of login tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+impl DoCall {
+    /// A call made by the edge itself (no client request behind it).
+    pub fn internal(op: Op, public_id: &str) -> Self {
+        Self {
+            op,
+            public_id: public_id.to_owned(),
+            client_ip: String::new(),
+            origin: None,
+            referer: None,
+            country: None,
+            api_key: None,
+            demo: false,
+            body: None,
+            args: Value::Null,
+            evidence: None,
+            issuer: None,
+        }
+    }
 }
 
 /// The Durable Object's answer.

@@ -32,6 +32,11 @@ pub enum EdgeError {
     Internal(String),
     /// An error the app's Durable Object already rendered, relayed by the front worker.
     Relayed(ErrorReply),
+    /// The deployment lacks a required secret or has an invalid setting (HTTP 503 saying
+    /// which): an operator's mistake the edge refuses to serve around.
+    Misconfigured(String),
+    /// A login token refused by `/verifytoken` (HTTP 401, or 409 when already redeemed).
+    Token(crate::token::TokenError),
 }
 
 /// Shorthand for results in this crate.
@@ -75,6 +80,28 @@ impl EdgeError {
                 None,
             ),
             Self::Internal(_) => (500, ErrorBody::from_code(ErrorCode::ProcessingErr), None),
+            Self::Misconfigured(what) => (
+                503,
+                ErrorBody {
+                    error: ErrorCode::ProcessingErr.name().to_owned(),
+                    code: ErrorCode::ProcessingErr,
+                    message: format!("edge misconfigured: {what}"),
+                },
+                None,
+            ),
+            Self::Token(e) => (
+                if *e == crate::token::TokenError::Redeemed {
+                    409
+                } else {
+                    401
+                },
+                ErrorBody {
+                    error: ErrorCode::Unauthorized.name().to_owned(),
+                    code: ErrorCode::Unauthorized,
+                    message: e.message().to_owned(),
+                },
+                None,
+            ),
             Self::Relayed(reply) => return reply.clone(),
         };
         ErrorReply {
@@ -126,6 +153,8 @@ impl std::fmt::Display for EdgeError {
             Self::MethodNotAllowed => f.write_str("method not allowed"),
             Self::Internal(m) => write!(f, "internal: {m}"),
             Self::Relayed(r) => write!(f, "{}", r.body.message),
+            Self::Misconfigured(m) => write!(f, "misconfigured: {m}"),
+            Self::Token(e) => f.write_str(e.message()),
         }
     }
 }

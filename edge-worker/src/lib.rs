@@ -16,6 +16,7 @@ pub mod gate;
 pub mod kv_records;
 pub mod rate_limit;
 pub mod routes;
+pub mod token;
 pub mod webhook;
 
 use worker::{event, Context, Env, Request, Response};

@@ -71,7 +71,7 @@ describe("enroll and authenticate", () => {
     assert.equal(body.facialId, a.facialId);
     assert.deepEqual(body.payload, payloadA);
     assertNoBiometricLeak(body, allTemplates);
-    assert.deepEqual(Object.keys(body).sort(), ["facialId", "payload"], `extra fields: ${show(res)}`);
+    assert.deepEqual(Object.keys(body).sort(), ["facialId", "payload", "token"], `extra fields (the token is OpenFIO's signed login result): ${show(res)}`);
   });
 
   test("each enrollment photo of A also authenticates", async () => {

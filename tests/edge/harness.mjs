@@ -131,6 +131,10 @@ export class EdgeInstance {
       "--inspector-port", String(inspectorPort),
       "--persist-to", join(this.persistDir, "state"),
       "--show-interactive-dev-session=false",
+      // The webhook spec's receiver listens on http://127.0.0.1: a development-only opt-in.
+      "--var", "WEBHOOK_ALLOW_LOCAL_HTTP:true",
+      // The open demo app is off in wrangler.toml (production default); local runs opt in.
+      "--var", "DEMO_APP_ID:demo",
       "--live-reload=false",
       // "log", not "info": the worker's console.log lines (which specs read) are at level "log".
       "--log-level", process.env.OPENFIO_EDGE_LOG_LEVEL || "log",

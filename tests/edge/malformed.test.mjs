@@ -46,6 +46,13 @@ function authBody(challengeId) {
   return { challengeId, template: T, liveness: { ...LIVE } };
 }
 
+/** `{"a":{"a":…}}` nested `n` objects deep. */
+const nested = (n) => {
+  let v = {};
+  for (let i = 1; i < n; i++) v = { a: v };
+  return v;
+};
+
 /** Mutation helpers producing JSON bodies or raw text. */
 const set = (obj, path, v) => {
   const o = structuredClone(obj);
@@ -130,6 +137,9 @@ const WIDGET_CASES = [
   ["enroll: details unknown field", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "details.ethnicity", "x") }), 400],
   // --- enroll: payload and PIN ---
   ["enroll: payload 16 KiB + 1", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "payload", { x: "a".repeat(16 * KIB - 7) }) }), 413],
+  ["enroll: payload nested 33 deep", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "payload", nested(33)) }), 400],
+  ["enroll: payload nested 126 deep", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "payload", nested(126)) }), 400],
+  ["enroll: body nested 200 deep", "enroll", (c) => ({ route: "enroll", raw: rawWith(enrollBody(c), "payload", `${"[".repeat(200)}${"]".repeat(200)}`) }), 400],
   ["enroll: pin number", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "pin", 2749) }), 400],
   ["enroll: pin missing", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "pin", undefined) }), 400],
   ["enroll: pin null", "enroll", (c) => ({ route: "enroll", json: set(enrollBody(c), "pin", null) }), 400],
@@ -210,6 +220,11 @@ describe("malformed requests", () => {
       ["deletefacialid: fid as JSON number", () => app.rest("deletefacialid", { fid: 5 }, { via: "json" })],
       ["deletefacialid: fid as JSON array", () => app.rest("deletefacialid", { fid: [user.facialId] }, { via: "json" })],
       ["setfacialidpayload: payload 16 KiB + 1", () => app.rest("setfacialidpayload", { fid: user.facialId, payload: big }, { via: "json" }), 413],
+      ["setfacialidpayload: JSON payload nested 33 deep", () => app.rest("setfacialidpayload", { fid: user.facialId, payload: nested(33) }, { via: "json" }), 400],
+      ["setfacialidpayload: JSON payload nested 126 deep", () => app.rest("setfacialidpayload", { fid: user.facialId, payload: nested(126) }, { via: "json" }), 400],
+      ["setfacialidpayload: form payload nested 126 deep", () => app.rest("setfacialidpayload", { fid: user.facialId, payload: nested(126) }, { via: "form" }), 400],
+      ["setfacialidpayload: GET payload nested 126 deep", () => app.rest("setfacialidpayload", { fid: user.facialId, payload: nested(126) }), 400],
+      ["setfacialidpayload: JSON body nested 300 deep", () => request(`${edge.url}/setfacialidpayload`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"key":"${app.apiKey}","fid":"${user.facialId}","payload":${"[".repeat(300)}${"]".repeat(300)}}` }), 400],
       ["setfacialidpayload: payload not JSON (GET)", () => app.rest("setfacialidpayload", { fid: user.facialId, payload: "{oops" }), 400],
       ["setfacialidpayload: payload missing", () => app.rest("setfacialidpayload", { fid: user.facialId }), 400],
       ["setfacialidpayload: bad fid", () => app.rest("setfacialidpayload", { fid: "x", payload: { a: 1 } })],
@@ -262,10 +277,26 @@ describe("malformed requests", () => {
       ["patch: options wrong type", () => adm("PATCH", `/admin/apps/${app.publicId}`, { options: { alwaysAskPin: "true" } }), 400],
       ["patch: invalid JSON", () => raw("PATCH", `/admin/apps/${app.publicId}`, "{status:"), 400],
       ["patch: unknown field", () => adm("PATCH", `/admin/apps/${app.publicId}`, { name: "renamed", publicId: "other" }), 400],
-      ["DELETE on admin apps", () => adm("DELETE", `/admin/apps/${app.publicId}`)],
+      // (DELETE /admin/apps/{id} deletes the app: tests/edge/operator.test.mjs.)
+      ["PUT on admin apps", () => adm("PUT", `/admin/apps/${app.publicId}`, {})],
+      ["DELETE on the app list", () => adm("DELETE", "/admin/apps")],
+      ["DELETE of an unknown app", () => adm("DELETE", "/admin/apps/no-such-app"), 404],
     ];
     for (const [name, send, status] of cases) {
       test(name, async () => assertClientError(await send(), { status }));
+    }
+  });
+
+  test("a payload at the nesting limit is carried by every later step", async () => {
+    const deep = nested(32);
+    const other = await edge.createApp();
+    const e = assertOk(await other.enroll(F.obama.slice(0, 2), { payload: deep }), "enroll at the limit");
+    const a = assertOk(await other.authenticate(F.obama[3]), "authenticate returns it");
+    assert.deepEqual(a.payload, deep);
+    for (const via of ["json", "form", "get"]) {
+      const payload = { v: via, deep: nested(31) }; // 32 levels
+      assertOk(await other.rest("setfacialidpayload", { fid: e.facialId, payload }, { via }), `setfacialidpayload via ${via}`);
+      assert.deepEqual(assertOk(await other.authenticate(F.obama[3])).payload, payload);
     }
   });
 

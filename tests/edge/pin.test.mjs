@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { useEdge } from "./harness.mjs";
 import { faces } from "./templates.mjs";
-import { CHALLENGE_RE, CODES, Edge, ISO_RE, assertClientError, assertError, assertOk, show, strongPin } from "./client.mjs";
+import { CHALLENGE_RE, CODES, Edge, ISO_RE, assertClientError, assertError, assertOk, randomIp, show, strongPin } from "./client.mjs";
 
 const F = faces();
 const edge = new Edge(await useEdge());
@@ -135,5 +135,29 @@ describe("PIN", () => {
     for (const pin of ["12a4", "", "12", " 2749", "２７４９", "27.49"]) {
       assertClientError(await app.enroll([F.kim[0]], { pin }), { status: 400 });
     }
+  });
+
+  test("wrong PINs count per client too: one client spraying PINs across users is locked out", async () => {
+    const app = await edge.createApp({ alwaysAskPin: true, preventDuplicates: true });
+    const people = [F.obama, F.biden, F.cage, F.franck, F.cap12];
+    const pins = ["2749", "5827", "3961", "7402", "6158"];
+    const ids = [];
+    for (const [i, faces] of people.entries()) {
+      ids.push(assertOk(await app.enroll([faces[0]], { pin: pins[i] }), `enroll ${i}`).facialId);
+    }
+    // Two wrong PINs against each user (never enough to lock any of them): ten from one client.
+    for (const [i, faces] of people.entries()) {
+      let p = assertPinRequired(await app.authenticate(faces[0]));
+      p = assertPinRequired(await app.authenticate(faces[0], { challengeId: p.challengeId, pin: "9051" }), { wrongPin: true });
+      const res = await app.authenticate(faces[0], { challengeId: p.challengeId, pin: "9052" });
+      if (i < people.length - 1) assertPinRequired(res, { wrongPin: true, attemptsRemaining: 1 });
+      else assertError(res, "WRONG_PIN_CODE");
+    }
+    // The client is locked: even a user's right PIN is refused from it.
+    assertError(await app.login(people[0][0], pins[0]), "WRONG_PIN_CODE");
+    // Another client is not, and no user was locked by the spray.
+    const elsewhere = Object.assign(Object.create(Object.getPrototypeOf(app)), app, { ip: randomIp() });
+    assert.equal(assertOk(await elsewhere.login(people[0][0], pins[0])).facialId, ids[0]);
+    assert.equal(assertOk(await elsewhere.login(people[1][0], pins[1])).facialId, ids[1]);
   });
 });

@@ -26,6 +26,26 @@ describe("policy", () => {
     assertOk(await app.enroll([F.biden[0]], { details: { age: 66, gender: "male" } }), "age 66");
   });
 
+  test("the app's consent text and privacy link reach the widget; bad values are 400", async () => {
+    const termsText = "We keep your face template for 12 months.\nAsk us to delete it any time.";
+    const app = await edge.createApp({ termsText, privacyPolicyUrl: "https://example.com/privacy" });
+    const policy = assertOk(await app.session("enroll")).policy;
+    assert.equal(policy.termsText, termsText);
+    assert.equal(policy.privacyPolicyUrl, "https://example.com/privacy");
+    const plain = assertOk(await (await edge.createApp({})).session("enroll")).policy;
+    assert.equal("termsText" in plain, false, "no app text: the widget's default terms");
+    for (const options of [
+      { termsText: "" }, { termsText: "   " }, { termsText: "x".repeat(4001) }, { termsText: "bell\u0007" }, { termsText: 5 },
+      { privacyPolicyUrl: "http://example.com/privacy" }, { privacyPolicyUrl: "javascript:alert(1)" },
+      { privacyPolicyUrl: "not a url" }, { privacyPolicyUrl: `https://example.com/${"p".repeat(2100)}` },
+    ]) {
+      const res = await edge.patchApp(app.publicId, { options });
+      assert.equal(res.status, 400, `${JSON.stringify(options).slice(0, 80)}: ${show(res)}`);
+    }
+    assertOk(await edge.patchApp(app.publicId, { options: { termsText: null, privacyPolicyUrl: null } }));
+    assert.equal("termsText" in assertOk(await app.session("enroll")).policy, false);
+  });
+
   test("minAge null allows minors", async () => {
     const app = await edge.createApp({ minAge: null });
     assertOk(await app.enroll([F.obama[0]], { details: { age: 9, gender: "male" } }), "minor allowed");
@@ -171,6 +191,13 @@ describe("policy", () => {
     assertError(await app.session("enroll"), "FORBIDDDEN_ORIGIN");
     app.origin = null;
     assertError(await app.session("enroll", { headers: { referer: "https://evil.example.test/x" } }), "FORBIDDDEN_ORIGIN");
+    // The whole origin counts: another scheme or port is another site.
+    for (const other of ["http://good.example.test", "https://good.example.test:8443", "http://good.example.test:443"]) {
+      app.origin = other;
+      assertError(await app.session("enroll"), "FORBIDDDEN_ORIGIN");
+    }
+    app.origin = null;
+    assertError(await app.session("enroll", { headers: { referer: "http://good.example.test/login" } }), "FORBIDDDEN_ORIGIN");
     app.origin = good;
     const res = await app.session("enroll");
     assertOk(res, "allowed origin");
@@ -179,6 +206,16 @@ describe("policy", () => {
     const { challengeId } = await app.challenge("enroll");
     app.origin = "https://evil.example.test";
     assertError(await app.enroll([F.obama[0]], { challengeId }), "FORBIDDDEN_ORIGIN");
+  });
+
+  test("an app created without allowedOrigins says so loudly; one with them does not", async () => {
+    const open = await edge.admin("POST", "/admin/apps", { name: "open", options: {} });
+    const body = assertOk(open, "create without allowedOrigins");
+    assert.ok(Array.isArray(body.warnings) && body.warnings.length > 0, `no warnings: ${show(open)}`);
+    assert.ok(body.warnings.some((w) => /allowedOrigins/.test(w) && /any website/i.test(w)), show(open));
+    const closed = assertOk(await edge.admin("POST", "/admin/apps", { name: "closed", options: { allowedOrigins: ["https://a.example.test"] } }));
+    assert.deepEqual(closed.warnings, [], JSON.stringify(closed));
+    assert.deepEqual(closed.options.allowedOrigins, ["https://a.example.test"]);
   });
 
   test("CORS preflight is answered for widget routes", async () => {

@@ -1,4 +1,4 @@
-// REST API: /setfacialidpayload, /setfacialidpincode, /appstats, /listfacialids.
+// REST API: /setfacialidpayload, /setfacialidpincode, /appstats, /listfacialids, /checkfacialid, /status.
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
@@ -152,6 +152,7 @@ describe("REST", () => {
       ["listfacialids", {}],
       ["setfacialidpayload", { fid: a.facialId, payload: { x: 1 } }],
       ["setfacialidpincode", { fid: a.facialId, pin: "5827" }],
+      ["checkfacialid", { fid: a.facialId }],
     ]) {
       for (const key of [null, app.publicId, "wrong"]) {
         const res = await app.rest(path, params, { key });
@@ -160,5 +161,39 @@ describe("REST", () => {
       }
     }
     assert.deepEqual(assertOk(await app.authenticate(F.franck[1])).payload, {});
+  });
+
+  test("checkfacialid says whether a facial ID is enrolled here (GET, form and JSON), and stops after deletion", async () => {
+    const app = await edge.createApp();
+    const other = await edge.createApp();
+    const a = assertOk(await app.enroll(F.obama.slice(0, 2)));
+    for (const via of ["get", "form", "json"]) {
+      const body = restOk(await app.rest("checkfacialid", { fid: a.facialId }, { via }), `checkfacialid ${via}`);
+      assert.equal(body.valid, true, `${via}: ${JSON.stringify(body)}`);
+      assert.equal(body.facialId, a.facialId);
+      assertNoBiometricLeak(body, allTemplates, `checkfacialid ${via}`);
+    }
+    // Another app's key does not see this app's facial IDs.
+    assert.equal(restOk(await other.rest("checkfacialid", { fid: a.facialId }), "other app").valid, false);
+    restOk(await app.rest("deletefacialid", { fid: a.facialId }), "delete");
+    assert.equal(restOk(await app.rest("checkfacialid", { fid: a.facialId }), "after delete").valid, false);
+    // A missing or malformed fid is the caller's error, not "invalid".
+    assertClientError(await app.rest("checkfacialid", {}), { status: 400 });
+    assertClientError(await app.rest("checkfacialid", { fid: "../../etc" }), { status: 400 });
+    assertClientError(await app.rest("checkfacialid", { fid: "x".repeat(300) }), { status: 400 });
+  });
+
+  test("status answers FACEIO's health check without a key (GET and POST); other methods are refused", async () => {
+    for (const init of [{}, { method: "POST" }]) {
+      const res = await fetch(`${edge.url}/status`, init);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+      const body = await res.json();
+      assert.equal(body.status, 200, JSON.stringify(body));
+      assert.equal(body.operational, true);
+    }
+    const res = await fetch(`${edge.url}/status`, { method: "PUT" });
+    assert.ok(res.status >= 400 && res.status < 500, `PUT /status: ${res.status}`);
+    assert.equal(typeof (await res.json()).error, "string");
   });
 });

@@ -15,7 +15,7 @@ import { ROOT, edgeLogFile, useEdge } from "./harness.mjs";
 import { faces, fioBinary } from "./templates.mjs";
 import {
   EVIDENCE_SIDE, Edge, assertClientError, assertError, assertOk, cropBundle, liveFor,
-  randomEvidenceKey, sealEvidence, show, sleep, statCounters,
+  randomEvidenceKey, sealEvidence, show, sleep, statCounters, strongPin,
 } from "./client.mjs";
 
 const F = faces();
@@ -388,5 +388,119 @@ describe("edge re-verification of liveness", () => {
     const p = assertOk(await passive.session("enroll"));
     assert.equal(p.evidenceKey, undefined, `passive mode issued an evidence key: ${JSON.stringify(p)}`);
     assertOk(await passive.enroll([C.template], { challengeId: p.challengeId, liveness: liveFor([]) }), "passive enroll");
+  });
+});
+
+describe("follow-up challenges are bound to the ceremony they continue", () => {
+  /** A PIN different from `pin`. */
+  const otherPin = (pin) => {
+    for (;;) {
+      const p = strongPin();
+      if (p !== pin) return p;
+    }
+  };
+  const REFUSED = ["PAD_ATTACK", "UNAUTHORIZED"];
+  const assertRefused = (res, what) => {
+    assertClientError(res);
+    assert.ok(REFUSED.includes(res.body.error), `${what}: expected ${REFUSED.join(" or ")}: ${show(res)}`);
+  };
+
+  test("a wrong-PIN retry challenge cannot carry another face, forged liveness and no evidence", async () => {
+    // The victim was enrolled before re-verification was switched on.
+    const app = await edge.createApp({ livenessMode: "active" });
+    const v = assertOk(await app.session("enroll"));
+    const victim = assertOk(
+      await app.enroll(F.obama.slice(0, 2), { challengeId: v.challengeId, liveness: liveFor(v.policy.actions) }),
+      "victim enroll",
+    );
+    assertOk(await edge.patchApp(app.publicId, { options: { reverifyLiveness: true } }), "PATCH reverifyLiveness");
+    const pin = strongPin();
+    const me = assertOk(await enrollWith(app, honest, { pin }), "attacker enroll with real evidence");
+
+    // An honest, re-verified authenticate of the attacker's own face with a wrong PIN.
+    const a = await session(app, "authenticate");
+    const first = assertOk(
+      await app.authenticate(C.template, {
+        challengeId: a.challengeId, liveness: withEvidence(a, await honest(a)), pin: otherPin(pin),
+      }),
+      "wrong PIN",
+    );
+    assert.equal(first.pinRequired, true, `expected a PIN retry: ${JSON.stringify(first)}`);
+    // The retry challenge with the victim's template, a forged report, no evidence and no PIN.
+    const forged = await app.authenticate(F.obama[3].template, {
+      challengeId: first.challengeId, liveness: liveFor(a.policy.actions),
+    });
+    assert.notEqual(forged.body?.facialId, victim.facialId, `the victim was logged in: ${show(forged)}`);
+    assertRefused(forged, "victim's template under a retry challenge");
+
+    // The honest continuation (same template, resent liveness without crops, right PIN) works.
+    const b = await session(app, "authenticate");
+    const retry = assertOk(
+      await app.authenticate(C.template, {
+        challengeId: b.challengeId, liveness: withEvidence(b, await honest(b)), pin: otherPin(pin),
+      }),
+      "wrong PIN again",
+    );
+    assert.equal(retry.pinRequired, true);
+    const ok = assertOk(
+      await app.authenticate(C.template, { challengeId: retry.challengeId, liveness: liveFor(b.policy.actions), pin }),
+      "right PIN under the retry challenge",
+    );
+    assert.equal(ok.facialId, me.facialId);
+  });
+
+  test("a UNIQUE_PIN_REQUIRED retry is bound to the templates and capped per ceremony", async () => {
+    const app = await edge.createApp({ livenessMode: "active", enforcePinUniqueness: true });
+    const pin = strongPin();
+    const v = assertOk(await app.session("enroll"));
+    assertOk(
+      await app.enroll(F.obama.slice(0, 2), { challengeId: v.challengeId, liveness: liveFor(v.policy.actions), pin }),
+      "first enroll",
+    );
+    assertOk(await edge.patchApp(app.publicId, { options: { reverifyLiveness: true } }), "PATCH reverifyLiveness");
+
+    const s = await session(app, "enroll");
+    const clash = await app.enroll([C.template], {
+      challengeId: s.challengeId, liveness: withEvidence(s, await honest(s)), pin,
+      details: { age: 30, gender: "male" },
+    });
+    assertError(clash, "UNIQUE_PIN_REQUIRED");
+    // Another person's templates under the retry challenge, no evidence.
+    const forged = await app.enroll(F.biden.slice(0, 2), {
+      challengeId: clash.body.retry.challengeId, liveness: liveFor(s.policy.actions), pin: otherPin(pin),
+    });
+    assertRefused(forged, "other templates under a UNIQUE_PIN_REQUIRED retry");
+    assert.equal((await app.listAll()).length, 1, "the forged retry enrolled someone");
+
+    // Retrying PINs in use is capped: the oracle ends with a UNIQUE_PIN_REQUIRED without retry.
+    const t = await session(app, "enroll");
+    let res = await app.enroll([C.template], {
+      challengeId: t.challengeId, liveness: withEvidence(t, await honest(t)), pin, details: { age: 30, gender: "male" },
+    });
+    let retries = 0;
+    while (res.body?.retry?.challengeId && retries < 20) {
+      retries++;
+      res = await app.enroll([C.template], {
+        challengeId: res.body.retry.challengeId, liveness: liveFor(t.policy.actions), pin,
+        details: { age: 30, gender: "male" },
+      });
+    }
+    assertError(res, "UNIQUE_PIN_REQUIRED");
+    assert.equal(res.body.retry, undefined, `still offering a retry after ${retries}: ${show(res)}`);
+    assert.ok(retries >= 1 && retries <= 5, `retries per ceremony: ${retries}`);
+
+    // The honest continuation: same templates, another PIN.
+    const u = await session(app, "enroll");
+    const again = await app.enroll([C.template], {
+      challengeId: u.challengeId, liveness: withEvidence(u, await honest(u)), pin, details: { age: 30, gender: "male" },
+    });
+    assertError(again, "UNIQUE_PIN_REQUIRED");
+    assertOk(
+      await app.enroll([C.template], {
+        challengeId: again.body.retry.challengeId, liveness: liveFor(u.policy.actions), pin: otherPin(pin),
+        details: { age: 30, gender: "male" },
+      }),
+      "retry with another PIN",
+    );
   });
 });

@@ -28,7 +28,7 @@ console.log(`edge worker up at ${edge.url} (state in ${edge.persistDir})`);
 // the others, alone: under wrangler dev a request that overlaps several seconds of synchronous
 // inference in the same isolate can be answered 503 "Your worker restarted mid-request" by the
 // dev proxy (seen in 5 of 6 full runs once the replay spec added concurrent evidence requests).
-const SOLO = new Set(["reverify.test.mjs"]);
+const SOLO = new Set(["reverify.test.mjs", "images.test.mjs"]);
 const isSolo = (f) => SOLO.has(f.split("/").pop());
 const concurrency = process.env.OPENFIO_EDGE_TEST_CONCURRENCY || "4";
 const runSpecs = (files, conc) =>

@@ -46,11 +46,14 @@ describe("thresholds", () => {
       assert.equal(res.facialId, e.facialId, `cos ${c}: ${JSON.stringify(res)}`);
     }
     for (const c of [0.565, 0.585]) {
-      const res = await app.authenticate(p.at(c));
+      // The PIN follows under the prompt's challenge with the same probe, as the widget sends it
+      // (a follow-up challenge is bound to the probe that earned it).
+      const probe = p.at(c);
+      const res = await app.authenticate(probe);
       const body = assertOk(res, `cos ${c}`);
       assert.equal(body.pinRequired, true, `cos ${c} should ask for the PIN: ${show(res)}`);
       assert.equal(body.reason, "nearThreshold", show(res));
-      const ok = assertOk(await app.authenticate(p.at(c), { challengeId: body.challengeId, pin }));
+      const ok = assertOk(await app.authenticate(probe, { challengeId: body.challengeId, pin }));
       assert.equal(ok.facialId, e.facialId);
     }
     for (const c of [0.535, 0.4, 0.1, -0.5]) {

@@ -36,7 +36,7 @@ function receiver() {
       deliveries.push(d);
       const r = behaviour(d, deliveries.filter((x) => x.headers["webhook-id"] === d.headers["webhook-id"]).length);
       if (r.delayMs) await new Promise((ok) => setTimeout(ok, r.delayMs));
-      res.writeHead(r.status, { "content-type": "text/plain" });
+      res.writeHead(r.status, { "content-type": "text/plain", ...(r.headers ?? {}) });
       res.end("ok");
       for (const w of [...waiters]) w();
     });
@@ -140,17 +140,24 @@ describe("webhooks", () => {
 
   let enrolled;
   test("enroll delivers a signed `enroll` event", async (t) => {
-    enrolled = assertOk(await app.enroll(F.obama.slice(0, 2), { details: { age: 47.4, gender: "male" }, payload: { p: 1 } }));
+    const res = await app.enroll(F.obama.slice(0, 2), { details: { age: 47.4, gender: "male" }, payload: { p: 1 } });
+    enrolled = assertOk(res);
     const d = await rx.waitFor((x) => x.body?.eventName === "enroll" && x.body?.facialId === enrolled.facialId);
     const kind = checkEvent(d, "enroll", enrolled.facialId, { gender: "male", age: 47 });
+    // The event names the ceremony its login token names (`jti`), so the two can be matched.
+    assert.equal(d.body.jti, res.challengeId, d.raw);
+    const claims = JSON.parse(Buffer.from(enrolled.token.split(".")[1], "base64url"));
+    assert.equal(d.body.jti, claims.jti);
     t.diagnostic(`signature key interpretation: ${kind}`);
   });
 
   test("successful authentication delivers an `auth` event; a failed one does not", async () => {
-    const auth = assertOk(await app.authenticate(F.obama[3]));
+    const authRes = await app.authenticate(F.obama[3]);
+    const auth = assertOk(authRes);
     assert.equal(auth.facialId, enrolled.facialId);
     const d = await rx.waitFor((x) => x.body?.eventName === "auth" && x.body?.facialId === enrolled.facialId);
     checkEvent(d, "auth", enrolled.facialId, { gender: "male", age: 47 });
+    assert.equal(d.body.jti, authRes.challengeId, d.raw);
     const count = rx.deliveries.length;
     const fail = await app.authenticate(F.biden[0]);
     assert.equal(fail.body?.code, 3, show(fail));
@@ -194,6 +201,99 @@ describe("webhooks", () => {
     assert.ok(ms < 3000, `enroll took ${ms} ms with a 5 s webhook receiver`);
     await rx.waitFor((x) => x.body?.facialId === e.facialId && x.body?.eventName === "enroll");
     rx.setBehaviour(() => ({ status: 200 }));
+  });
+
+  test("wrong PINs that lock a facial ID deliver a `pinLockout` event", async () => {
+    const locked = await edge.createApp({ webhookUrl: `${base}/hook`, alwaysAskPin: true });
+    const pin = "2749";
+    const e = assertOk(await locked.enroll([F.cage[0]], { pin, details: { age: 50, gender: "male" } }));
+    let res = await locked.authenticate(F.cage[1]);
+    for (const wrong of ["9051", "9052", "9053"]) {
+      assert.equal(res.body?.pinRequired, true, show(res));
+      res = await locked.authenticate(F.cage[1], { challengeId: res.body.challengeId, pin: wrong });
+    }
+    assert.equal(res.body?.error, "WRONG_PIN_CODE", show(res));
+    const d = await rx.waitFor((x) => x.body?.eventName === "pinLockout" && x.body?.facialId === e.facialId);
+    assert.equal(d.body.appId, locked.publicId);
+    assert.equal(d.body.clientIp, locked.ip);
+    verifySignature(d, locked.webhookSecret);
+  });
+
+  test("webhook URLs must be https to a public host; private, loopback and link-local are refused", async () => {
+    const bad = [
+      "http://hooks.example.com/x",
+      "https://10.1.2.3/x",
+      "https://192.168.0.10/x",
+      "https://172.16.5.4/x",
+      "https://169.254.169.254/latest/meta-data",
+      "https://[fe80::1]/x",
+      "https://[fd12::1]/x",
+      "https://[::ffff:10.0.0.1]/x",
+      "http://10.0.0.1/x",
+      "ftp://hooks.example.com/x",
+    ];
+    for (const url of bad) {
+      const res = await edge.admin("POST", "/admin/apps", { name: "hook", options: { webhookUrl: url } });
+      assert.equal(res.status, 400, `create accepted ${url}: ${show(res)}`);
+      const patch = await edge.patchApp(app.publicId, { options: { webhookUrl: url } });
+      assert.equal(patch.status, 400, `patch accepted ${url}: ${show(patch)}`);
+    }
+    // A public https URL is accepted; the local receiver stays configured (dev opt-in).
+    const ok = await edge.admin("POST", "/admin/apps", { name: "hook", options: { webhookUrl: "https://hooks.example.com/openfio" } });
+    assertOk(ok, "public https webhook");
+    assert.equal(assertOk(await edge.getApp(app.publicId)).options.webhookUrl, `${base}/hook`);
+  });
+
+  test("a redirecting receiver is not followed", { timeout: 60_000 }, async () => {
+    rx.setBehaviour((d) => (d.path === "/hook" ? { status: 307, headers: { location: `${base}/elsewhere` } } : { status: 200 }));
+    try {
+      const e = assertOk(await app.enroll([F.franck[0]]));
+      const first = await rx.waitFor((x) => x.body?.facialId === e.facialId);
+      assert.equal(first.path, "/hook");
+      // A redirect is a failed attempt: retried at the configured URL, never sent elsewhere.
+      const retry = await rx.waitFor((x) => x.body?.facialId === e.facialId && x !== first, 30_000);
+      assert.equal(retry.path, "/hook");
+      assert.ok(!rx.deliveries.some((x) => x.path === "/elsewhere"), "the redirect was followed");
+    } finally {
+      rx.setBehaviour(() => ({ status: 200 }));
+    }
+  });
+
+  test("faceioWebhookToken: a FACEIO receiver checking WWW-Authenticate accepts the events, signatures stay", async () => {
+    // Off by default: no WWW-Authenticate on this spec's other deliveries.
+    assert.ok(rx.deliveries.length > 0);
+    for (const d of rx.deliveries) assert.equal(d.headers["www-authenticate"], undefined, d.raw);
+    const fio = await edge.createApp({ webhookUrl: `${base}/faceio`, faceioWebhookToken: true });
+    const token = fio.created.webhookToken;
+    assert.match(token ?? "", /^[0-9a-f]{64}$/, `creation must show webhookToken: ${JSON.stringify(fio.created)}`);
+    assert.ok(!token.includes(fio.webhookSecret) && !fio.webhookSecret.includes(token));
+    // A receiver written for FACEIO: compare the header with the token from the console, nothing else.
+    const faceioReceiverAccepts = (d) => d.headers["www-authenticate"] === token;
+    const res = await fio.enroll([F.franck[0]]);
+    const enrolledHere = assertOk(res);
+    const d = await rx.waitFor((x) => x.path === "/faceio" && x.body?.facialId === enrolledHere.facialId);
+    assert.ok(faceioReceiverAccepts(d), `WWW-Authenticate: ${d.headers["www-authenticate"]}`);
+    verifySignature(d, fio.webhookSecret);
+
+    // Turning it on later shows the token once, in the PATCH answer; turning it off stops it.
+    const later = await edge.createApp({ webhookUrl: `${base}/later` });
+    const patched = assertOk(await edge.patchApp(later.publicId, { options: { faceioWebhookToken: true } }));
+    assert.equal(patched.options.faceioWebhookToken, true);
+    assert.equal(patched.webhookToken, later.created.webhookToken, "the token was fixed at creation");
+    assert.equal(assertOk(await edge.getApp(later.publicId)).webhookToken, undefined, "GET never shows it");
+    const again = assertOk(await edge.patchApp(later.publicId, { options: { faceioWebhookToken: true } }));
+    assert.equal(again.webhookToken, undefined, "shown only when switched on");
+    const a = assertOk(await later.enroll([F.audrey[0]]));
+    const dl = await rx.waitFor((x) => x.path === "/later" && x.body?.facialId === a.facialId);
+    assert.equal(dl.headers["www-authenticate"], later.created.webhookToken);
+    assertOk(await edge.patchApp(later.publicId, { options: { faceioWebhookToken: false } }));
+    assertOk(await later.rest("deletefacialid", { fid: a.facialId }), "delete");
+    const dd = await rx.waitFor((x) => x.path === "/later" && x.body?.eventName === "deletion");
+    assert.equal(dd.headers["www-authenticate"], undefined, "off again: no token");
+    verifySignature(dd, later.webhookSecret);
+    // Not a boolean → 400.
+    const bad = await edge.patchApp(later.publicId, { options: { faceioWebhookToken: "yes" } });
+    assert.equal(bad.status, 400, show(bad));
   });
 
   test("an app without webhookUrl sends nothing", async () => {

@@ -25,8 +25,18 @@ impl AppIndex {
             api_key_hash,
             webhook_secret: webhook::new_secret()?,
             created_at_ms: now,
+            signing: Default::default(),
+            previous_api_key: None,
+            previous_webhook_secret: None,
         };
         self.put_json("config", &record).await?;
+        // Listed for the operator (GET /admin/apps): the directory is another Durable Object.
+        crate::routes::admin::directory(
+            &self.env,
+            Op::DirRegister,
+            json!({ "publicId": public_id, "name": name, "createdAtMs": now }),
+        )
+        .await?;
         let mut inner = self.inner.borrow_mut();
         if inner.data.is_none() {
             inner.data = Some(AppData::new(record.clone()));
@@ -43,6 +53,7 @@ impl AppIndex {
                 .map_err(|e| EdgeError::bad_request(format!("invalid body: {e}")))?;
         crate::app_config::validate_name(&create.name)?;
         let options = AppOptions::from_json(create.options.as_ref())?;
+        self.check_webhook_url(&options)?;
         let hash = str_arg(&call.args, "apiKeyHash")?
             .ok_or_else(|| EdgeError::Internal("apiKeyHash missing".into()))?;
         let rec = self
@@ -61,9 +72,21 @@ impl AppIndex {
                 "status": rec.status,
                 "options": rec.options,
                 "webhookSecret": rec.webhook_secret,
+                // FACEIO-style token (sent when `faceioWebhookToken` is on), shown once too.
+                "webhookToken": webhook::faceio_token(&rec.webhook_secret),
+                "warnings": rec.options.warnings(),
             }),
             None,
         ))
+    }
+
+    /// The webhook URL rules, with the deployment's local-development opt-in.
+    fn check_webhook_url(&self, options: &AppOptions) -> EdgeResult<()> {
+        match &options.webhook_url {
+            Some(url) => webhook::check_url(url, webhook::local_http_allowed(&self.env))
+                .map_err(|m| EdgeError::bad_request(format!("invalid options: {m}"))),
+            None => Ok(()),
+        }
     }
 
     pub(super) async fn admin_patch(&self, call: &DoCall) -> Handled {
@@ -77,9 +100,28 @@ impl AppIndex {
         if let Some(status) = patch.status {
             config.status = status;
         }
+        let had_token = config.options.faceio_webhook_token;
         config.options = config.options.patched(patch.options.as_ref())?;
+        self.check_webhook_url(&config.options)?;
         self.put_json("config", &config).await?;
-        let view = config.public_view();
+        if patch.name.is_some() {
+            crate::routes::admin::directory(
+                &self.env,
+                Op::DirRegister,
+                json!({ "publicId": config.public_id, "name": config.name, "createdAtMs": config.created_at_ms }),
+            )
+            .await?;
+        }
+        let mut view = config.public_view();
+        // Turning FACEIO-style webhook auth on shows the token the receiver must expect.
+        if config.options.faceio_webhook_token && !had_token {
+            if let Value::Object(m) = &mut view {
+                m.insert(
+                    "webhookToken".into(),
+                    Value::String(webhook::faceio_token(&config.webhook_secret)),
+                );
+            }
+        }
         if let Some(d) = self.inner.borrow_mut().data.as_mut() {
             d.config = config;
         }

@@ -5,17 +5,20 @@
 use super::*;
 
 impl AppIndex {
-    /// Issues and persists a challenge.
+    /// Issues and persists a challenge; `follow_up` binds it to the ceremony it continues, and
+    /// `lineage` says which ceremony its login token will name.
     pub(super) async fn issue_challenge(
         &self,
         ceremony: Ceremony,
         actions: usize,
+        follow_up: Option<FollowUp>,
+        lineage: Lineage,
         now: u64,
     ) -> EdgeResult<(Challenge, [u8; 32])> {
         let keys = self.keys()?;
         let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
         let random = crypto::challenge_random(&keys.challenge_tag, &public_id)?;
-        let c = new_challenge(
+        let mut c = new_challenge(
             &random,
             &public_id,
             ceremony,
@@ -23,6 +26,7 @@ impl AppIndex {
             CHALLENGE_TTL_MS,
             actions,
         );
+        c.lineage = lineage;
         self.inner.borrow_mut().ledger.insert(c.clone(), now)?;
         self.put_json(
             &format!("ch:{}", c.id),
@@ -30,32 +34,44 @@ impl AppIndex {
                 challenge: c.clone(),
                 consumed: false,
                 evidence_claimed: false,
+                follow_up,
             },
         )
         .await?;
+        self.ensure_alarm().await?;
+        Ok((c, random))
+    }
+
+    /// Schedules the pruning alarm (challenges, redeemed tokens) unless one is pending.
+    pub(super) async fn ensure_alarm(&self) -> EdgeResult<()> {
         if self.storage().get_alarm().await?.is_none() {
-            // Prune leftovers shortly after this challenge expires.
+            // Shortly after anything stored now has expired.
             self.storage()
                 .set_alarm((CHALLENGE_TTL_MS + 60_000) as i64)
                 .await?;
         }
-        Ok((c, random))
+        Ok(())
     }
 
     /// Marks a challenge used (in memory and storage), then checks app, ceremony and expiry.
+    /// Returns it with what it continues, when it is a follow-up (storage keeps that binding).
     pub(super) async fn consume_challenge(
         &self,
         id: &str,
         ceremony: Ceremony,
         now: u64,
-    ) -> EdgeResult<Challenge> {
+    ) -> EdgeResult<(Challenge, Option<FollowUp>)> {
         if !fio_core::protocol::is_valid_challenge_id(id) {
             return Err(EdgeError::bad_request("invalid challengeId"));
         }
         let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
         let from_memory = self.inner.borrow_mut().ledger.consume(id, now);
-        let challenge = match from_memory {
-            Ok(c) => c,
+        let key = format!("ch:{id}");
+        let (challenge, follow_up) = match from_memory {
+            Ok(c) => {
+                let stored = self.get_json::<StoredChallenge>(&key).await?;
+                (c, stored.and_then(|s| s.follow_up))
+            }
             Err(FioError::UnknownChallenge) => {
                 // Not in memory: issued before an eviction, or never issued here.
                 match self
@@ -67,23 +83,24 @@ impl AppIndex {
                         self.storage().delete(&format!("ch:{id}")).await?;
                         return Err(FioError::SessionExpired.into());
                     }
-                    Some(s) => s.challenge,
+                    Some(s) => (s.challenge, s.follow_up),
                     None => return Err(self.unknown_challenge(&public_id, id)?),
                 }
             }
             Err(e) => return Err(e.into()),
         };
         self.put_json(
-            &format!("ch:{id}"),
+            &key,
             &StoredChallenge {
                 challenge: challenge.clone(),
                 consumed: true,
                 evidence_claimed: false,
+                follow_up: follow_up.clone(),
             },
         )
         .await?;
         challenge.validate(&public_id, ceremony, now)?;
-        Ok(challenge)
+        Ok((challenge, follow_up))
     }
 
     /// Why a challenge ID this app does not hold is refused: issued for another app, or unknown.

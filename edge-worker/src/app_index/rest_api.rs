@@ -1,4 +1,4 @@
-//! FACEIO's REST API: delete a facial ID, set its payload or PIN, list facial IDs.
+//! FACEIO's REST API: delete a facial ID, set its payload or PIN, list and check facial IDs.
 
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::*;
@@ -26,19 +26,23 @@ impl AppIndex {
         let mut entries: Vec<ShardEntry> = self.get_json(&shard_key).await?.unwrap_or_default();
         entries.retain(|e| e.f != fid);
         let shard_len = entries.len();
+        // One commit: the shard row, the record, its PIN tag and attempts, the stats, and the
+        // tombstone that keeps the KV deletion owed until it is done.
+        let mut puts = vec![
+            ("stats".to_owned(), serde_json::to_string(&stats)?),
+            (format!("kvdel:{fid}"), String::new()),
+        ];
+        let mut deletes = vec![
+            format!("user:{fid}"),
+            format!("pintag:{}:{fid}", record.pin_tag),
+            format!("pinatt:{fid}"),
+        ];
         if entries.is_empty() {
-            self.storage().delete(&shard_key).await?;
+            deletes.push(shard_key);
         } else {
-            self.put_json(&shard_key, &entries).await?;
+            puts.push((shard_key, serde_json::to_string(&entries)?));
         }
-        self.storage()
-            .delete_multiple(vec![
-                format!("user:{fid}"),
-                format!("pintag:{}:{fid}", record.pin_tag),
-                format!("pinatt:{fid}"),
-            ])
-            .await?;
-        self.put_json("stats", &stats).await?;
+        self.commit(&puts, deletes).await?;
         let webhook = self.with_app_mut(|d| {
             d.index.remove_id(&fid);
             d.users.remove(&fid);
@@ -57,11 +61,7 @@ impl AppIndex {
                 record.details,
             )
         })?;
-        if let Ok(kv) = self.env.kv(KV_BINDING) {
-            if let Err(e) = kv_records::delete(&kv, &call.public_id, &fid).await {
-                worker::console_error!("KV delete of {fid}: {e}");
-            }
-        }
+        self.delete_from_kv(&fid).await;
         Ok((
             json!({"status": 200, "facialId": fid, "deleted": true}),
             webhook,
@@ -103,16 +103,33 @@ impl AppIndex {
         record.pin_hash = hash_pin(&crypto::peppered_pin(&keys.pepper, &pin), &salt);
         record.pin_tag = tag.clone();
         record.updated_at_ms = now;
-        self.storage()
-            .delete_multiple(vec![old_tag_key, format!("pinatt:{fid}")])
-            .await?;
-        self.put_many(&[
-            (format!("user:{fid}"), serde_json::to_string(&record)?),
-            (format!("pintag:{tag}:{fid}"), String::new()),
-        ])
+        let new_tag_key = format!("pintag:{tag}:{fid}");
+        let mut deletes = vec![format!("pinatt:{fid}")];
+        if old_tag_key != new_tag_key {
+            deletes.push(old_tag_key);
+        }
+        self.commit(
+            &[
+                (format!("user:{fid}"), serde_json::to_string(&record)?),
+                (new_tag_key, String::new()),
+            ],
+            deletes,
+        )
         .await?;
         self.replicate(&record).await;
         Ok((json!({"status": 200, "facialId": fid}), None))
+    }
+
+    /// FACEIO's `/checkfacialid`: whether `fid` is enrolled on this app (memory only: the
+    /// user map mirrors storage once loaded).
+    pub(super) fn check_facial_id(&self, call: &DoCall) -> Handled {
+        let fid = facial_id_arg(&call.args, "fid")?;
+        self.with_app(|d| {
+            Ok((
+                json!({"status": 200, "facialId": fid, "valid": d.users.contains_key(&fid)}),
+                None,
+            ))
+        })
     }
 
     pub(super) fn list_facial_ids(&self, call: &DoCall) -> Handled {

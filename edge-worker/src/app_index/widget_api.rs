@@ -2,6 +2,7 @@
 //! PIN second factor and lockout).
 
 // The Durable Object's helpers, types and imports are the parent module's.
+use super::tokens;
 use super::*;
 
 impl AppIndex {
@@ -17,9 +18,18 @@ impl AppIndex {
         if req.app_id.as_deref().is_some_and(|a| a != call.public_id) {
             return Err(ErrorCode::Unauthorized.into());
         }
+        if let Some(n) = &req.nonce {
+            fio_core::protocol::validate_nonce(n)?;
+        }
         let opts = self.options()?;
         let (c, random) = self
-            .issue_challenge(req.ceremony, opts.action_count(), now)
+            .issue_challenge(
+                req.ceremony,
+                opts.action_count(),
+                None,
+                Lineage::start(req.nonce),
+                now,
+            )
             .await?;
         let nonce = crypto::hex(&crypto::sha256(&random)[..16]);
         let mut resp = StartResponse::new(&c, nonce, opts.widget_policy());
@@ -35,11 +45,15 @@ impl AppIndex {
 
     pub(super) async fn enroll(&self, call: &DoCall, now: u64) -> Handled {
         let req: EnrollRequest = parse_request(Self::body(call)?)?;
-        let challenge = self
+        let (challenge, follow_up) = self
             .consume_challenge(&req.challenge_id, Ceremony::Enroll, now)
             .await?;
         let opts = self.options()?;
         let templates = req.validate(&opts.pin_policy())?;
+        let digest = templates_digest(&templates);
+        if let Some(f) = &follow_up {
+            f.check_digest(&digest)?;
+        }
         let embeddings: Vec<Embedding> = templates.iter().map(Template::to_embedding).collect();
         let mean = check_enrollment(
             &embeddings,
@@ -48,12 +62,18 @@ impl AppIndex {
                 ..EnrollPolicy::default()
             },
         )?;
-        check_liveness(opts.liveness_mode, &req.liveness, &challenge)?;
+        check_liveness(
+            opts.liveness_mode,
+            &req.liveness,
+            &challenge,
+            follow_up.is_some(),
+        )?;
         evidence::check(
             opts.requires_evidence(),
             call.evidence.as_ref(),
             &challenge,
             &templates,
+            follow_up.is_some(),
         )?;
         if let Some(min) = opts.min_age {
             if req.details.age.is_nan() || req.details.age < f32::from(min) {
@@ -71,7 +91,24 @@ impl AppIndex {
         let public_id = call.public_id.clone();
         let pin_tag = pin_uniqueness_tag(&keys.pin_tag, &public_id, &req.pin);
         if opts.enforce_pin_uniqueness && self.pin_tag_in_use(&pin_tag, None).await? {
-            let (c, _) = self.issue_challenge(Ceremony::Enroll, 0, now).await?;
+            // Each retry answers "is this PIN in use?": a ceremony gets a few, then must start
+            // over (with fresh liveness) to ask again.
+            let next = match &follow_up {
+                None => Some(FollowUp::first(digest, Vec::new())),
+                Some(f) => f.next(MAX_PIN_UNIQUENESS_RETRIES),
+            };
+            let Some(next) = next else {
+                return Err(FioError::PinNotUnique.into());
+            };
+            let (c, _) = self
+                .issue_challenge(
+                    Ceremony::Enroll,
+                    0,
+                    Some(next),
+                    Lineage::continuing(&challenge),
+                    now,
+                )
+                .await?;
             return Err(EdgeError::PinNotUnique(Retry {
                 challenge_id: c.id,
                 expires_at: format_iso8601_ms(c.expires_at_ms),
@@ -87,7 +124,8 @@ impl AppIndex {
         let salt: [u8; PIN_SALT_LEN] = crypto::random_array()?;
         let pin_hash = hash_pin(&crypto::peppered_pin(&keys.pepper, &req.pin), &salt);
         let sealed = crypto::seal(&keys.template, &facial_id, &template.to_bytes())?;
-        let response = EnrollResponse::new(facial_id.clone(), now, &req.details);
+        let mut response = EnrollResponse::new(facial_id.clone(), now, &req.details);
+        response.token = Some(self.login_token(call, &challenge, &facial_id, now)?);
         let details = StoredDetails {
             gender: response.details.gender,
             age: response.details.age,
@@ -139,7 +177,10 @@ impl AppIndex {
             );
             d.shard_sizes.insert(shard, shard_len);
             d.stats = stats;
-            webhook_job(d, Event::Enroll, &facial_id, &call.client_ip, now, details)
+            tokens::with_jti(
+                webhook_job(d, Event::Enroll, &facial_id, &call.client_ip, now, details),
+                challenge.ceremony_id(),
+            )
         })?;
         self.replicate(&record).await;
         Ok((serde_json::to_value(response)?, webhook))
@@ -147,18 +188,24 @@ impl AppIndex {
 
     pub(super) async fn authenticate(&self, call: &DoCall, now: u64) -> Handled {
         let req: AuthenticateRequest = parse_request(Self::body(call)?)?;
-        let challenge = self
+        let (challenge, follow_up) = self
             .consume_challenge(&req.challenge_id, Ceremony::Authenticate, now)
             .await?;
         let opts = self.options()?;
         let probe = req.validate()?;
-        let checked =
-            check_liveness(opts.liveness_mode, &req.liveness, &challenge).and_then(|_| {
+        let digest = templates_digest(std::slice::from_ref(&probe));
+        let bound = follow_up.is_some();
+        let checked = follow_up
+            .as_ref()
+            .map_or(Ok(()), |f| f.check_digest(&digest).map_err(EdgeError::from))
+            .and_then(|_| check_liveness(opts.liveness_mode, &req.liveness, &challenge, bound))
+            .and_then(|_| {
                 evidence::check(
                     opts.requires_evidence(),
                     call.evidence.as_ref(),
                     &challenge,
                     std::slice::from_ref(&probe),
+                    bound,
                 )
             });
         if let Err(e) = checked {
@@ -180,6 +227,19 @@ impl AppIndex {
                 .collect();
             Ok((decide_match(best, second, &policy), candidates))
         })?;
+        // A follow-up finishes its ceremony only: the PIN is checked against the candidates the
+        // first request found (still enrolled), never against whoever matches now.
+        let candidates = match &follow_up {
+            None => candidates,
+            Some(f) => {
+                let kept = f.restrict(candidates);
+                if kept.is_empty() {
+                    self.count_failure().await?;
+                    return Err(ErrorCode::Unauthorized.into());
+                }
+                kept
+            }
+        };
         let (best_id, pin_reason) = match outcome {
             MatchOutcome::Unrecognized => {
                 self.count_failure().await?;
@@ -200,18 +260,34 @@ impl AppIndex {
             return Err(e.into());
         }
 
+        // The binding of any follow-up this request issues: same probe, same candidates.
+        let next_follow_up = || {
+            follow_up
+                .clone()
+                .unwrap_or_else(|| FollowUp::first(digest.clone(), candidates.clone()))
+        };
         let matched = match (&req.pin, pin_reason) {
+            // A follow-up exists to take a PIN: without one it is refused.
+            (None, _) if bound => {
+                self.count_failure().await?;
+                return Err(ErrorCode::Unauthorized.into());
+            }
             (None, None) => best_id,
             (None, Some(reason)) => {
-                let (next, _) = self.issue_challenge(Ceremony::Authenticate, 0, now).await?;
-                let reply =
-                    PinRequiredResponse::new(reason, &next, best_attempts.remaining(now), false);
-                return Ok((
-                    serde_json::to_value(AuthenticateReply::PinRequired(reply))?,
-                    None,
-                ));
+                let remaining = best_attempts.remaining(now);
+                return self
+                    .pin_prompt(&challenge, next_follow_up(), reason, remaining, false, now)
+                    .await;
             }
             (Some(pin), reason) => {
+                // Wrong PINs count per client as well as per facial ID: a locked client is
+                // refused before any PIN is checked.
+                let client_key = format!("pinclient:{}", gate::quota_key(&call.client_ip));
+                let mut client: PinAttempts = self.get_json(&client_key).await?.unwrap_or_default();
+                if let Err(e) = client.check(now) {
+                    self.count_failure().await?;
+                    return Err(e.into());
+                }
                 let keys = self.keys()?;
                 let peppered = crypto::peppered_pin(&keys.pepper, pin);
                 let mut winner = None;
@@ -229,36 +305,71 @@ impl AppIndex {
                         winner = Some((fid.clone(), attempts));
                         break;
                     }
-                    tried.push((fid.clone(), attempts));
+                    tried.push((fid.clone(), attempts, rec.details));
                 }
                 match winner {
                     Some((fid, attempts)) => {
+                        let mut clear = Vec::new();
                         if attempts != PinAttempts::default() {
-                            self.storage().delete(&format!("pinatt:{fid}")).await?;
+                            clear.push(format!("pinatt:{fid}"));
+                        }
+                        if client != PinAttempts::default() {
+                            clear.push(client_key);
+                        }
+                        if !clear.is_empty() {
+                            self.storage().delete_multiple(clear).await?;
                         }
                         fid
                     }
                     None => {
-                        // Record the failure on every candidate the PIN was tried against.
+                        // Record the failure on every candidate the PIN was tried against, and
+                        // on the client; a facial ID that locks now is reported by webhook.
                         let mut best_verdict = PinVerdict::LockedOut { until_ms: now };
-                        for (fid, mut attempts) in tried {
+                        let mut writes = Vec::new();
+                        let mut newly_locked = None;
+                        for (fid, mut attempts, details) in tried {
                             let verdict = attempts.record_failure(now);
-                            self.put_json(&format!("pinatt:{fid}"), &attempts).await?;
+                            writes
+                                .push((format!("pinatt:{fid}"), serde_json::to_string(&attempts)?));
+                            if matches!(verdict, PinVerdict::LockedOut { .. }) {
+                                newly_locked.get_or_insert((fid.clone(), details));
+                            }
                             if fid == best_id {
                                 best_verdict = verdict;
                             }
                         }
+                        let client_verdict = client.record_failure_of(now, MAX_CLIENT_PIN_ATTEMPTS);
+                        if matches!(client_verdict, PinVerdict::LockedOut { .. }) {
+                            best_verdict = client_verdict;
+                        }
+                        writes.push((client_key, serde_json::to_string(&client)?));
+                        self.put_many(&writes).await?;
+                        if let Some((fid, details)) = newly_locked {
+                            let job = self.with_app(|d| {
+                                Ok(webhook_job(
+                                    d,
+                                    Event::PinLockout,
+                                    &fid,
+                                    &call.client_ip,
+                                    now,
+                                    details,
+                                ))
+                            })?;
+                            self.inner.borrow_mut().pending_webhook = job;
+                        }
                         match best_verdict {
                             PinVerdict::Retry { remaining } => {
-                                let (next, _) =
-                                    self.issue_challenge(Ceremony::Authenticate, 0, now).await?;
                                 let reason = reason.unwrap_or(fio_core::PinReason::AlwaysAsk);
-                                let reply =
-                                    PinRequiredResponse::new(reason, &next, remaining, true);
-                                return Ok((
-                                    serde_json::to_value(AuthenticateReply::PinRequired(reply))?,
-                                    None,
-                                ));
+                                return self
+                                    .pin_prompt(
+                                        &challenge,
+                                        next_follow_up(),
+                                        reason,
+                                        remaining,
+                                        true,
+                                        now,
+                                    )
+                                    .await;
                             }
                             PinVerdict::LockedOut { .. } => {
                                 self.count_failure().await?;
@@ -282,20 +393,52 @@ impl AppIndex {
         self.put_json("stats", &stats).await?;
         let webhook = self.with_app_mut(|d| {
             d.stats = stats;
-            webhook_job(
-                d,
-                Event::Auth,
-                &matched,
-                &call.client_ip,
-                now,
-                record.details,
+            tokens::with_jti(
+                webhook_job(
+                    d,
+                    Event::Auth,
+                    &matched,
+                    &call.client_ip,
+                    now,
+                    record.details,
+                ),
+                challenge.ceremony_id(),
             )
         })?;
+        let token = self.login_token(call, &challenge, &matched, now)?;
         let resp = AuthenticateReply::Authenticated(AuthenticateResponse {
             payload: record.payload,
             facial_id: matched,
+            token: Some(token),
         });
         Ok((serde_json::to_value(resp)?, webhook))
+    }
+
+    /// Asks for the PIN (or for it again after a wrong one): a follow-up challenge that
+    /// continues `challenge`'s ceremony, bound by `follow_up` to this request's probe.
+    async fn pin_prompt(
+        &self,
+        challenge: &Challenge,
+        follow_up: FollowUp,
+        reason: fio_core::PinReason,
+        attempts_remaining: u8,
+        wrong_pin: bool,
+        now: u64,
+    ) -> Handled {
+        let (next, _) = self
+            .issue_challenge(
+                Ceremony::Authenticate,
+                0,
+                Some(follow_up),
+                Lineage::continuing(challenge),
+                now,
+            )
+            .await?;
+        let reply = PinRequiredResponse::new(reason, &next, attempts_remaining, wrong_pin);
+        Ok((
+            serde_json::to_value(AuthenticateReply::PinRequired(reply))?,
+            None,
+        ))
     }
 
     pub(super) async fn pin_attempts(&self, fid: &str) -> EdgeResult<PinAttempts> {
@@ -327,14 +470,63 @@ impl AppIndex {
     }
 
     /// Writes the record to KV; a failure is logged, not fatal (the DO holds the truth).
+    ///
+    /// The KV write opens the input gate: if the record was deleted meanwhile, this write may
+    /// land after the deletion's, so the KV copy is deleted again (the tombstone stays until
+    /// that succeeds).
     pub(super) async fn replicate(&self, record: &FaceRecord) {
         match self.env.kv(KV_BINDING) {
             Ok(kv) => {
                 if let Err(e) = kv_records::put(&kv, record).await {
                     worker::console_error!("KV replication of {}: {e}", record.facial_id);
                 }
+                let deleted = self
+                    .with_app(|d| Ok(!d.users.contains_key(&record.facial_id)))
+                    .unwrap_or(true);
+                if deleted {
+                    self.delete_from_kv(&record.facial_id).await;
+                }
             }
             Err(e) => worker::console_error!("KV binding {KV_BINDING}: {e}"),
         }
+    }
+
+    /// Deletes a record's KV copy and then its tombstone; on failure the tombstone stays and
+    /// the alarm retries.
+    pub(super) async fn delete_from_kv(&self, fid: &str) {
+        let public_id = self
+            .with_app(|d| Ok(d.config.public_id.clone()))
+            .unwrap_or_default();
+        let done = match self.env.kv(KV_BINDING) {
+            Ok(kv) => kv_records::delete(&kv, &public_id, fid).await,
+            Err(e) => Err(e.into()),
+        };
+        let result = match done {
+            Ok(()) => self
+                .storage()
+                .delete(&format!("kvdel:{fid}"))
+                .await
+                .map(|_| ())
+                .map_err(EdgeError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            worker::console_error!("KV delete of {fid} (will retry): {e}");
+            if let Err(e) = self.storage().set_alarm(KV_RETRY_MS).await {
+                worker::console_error!("arming the KV retry: {e}");
+            }
+        }
+    }
+
+    /// Retries the KV deletion of every tombstoned record.
+    pub(super) async fn redrive_kv_deletions(&self) -> EdgeResult<()> {
+        self.ensure_loaded().await?;
+        let page = self.list_page("kvdel:", None, 128).await?;
+        for (k, _) in page {
+            if let Some(fid) = k.strip_prefix("kvdel:") {
+                self.delete_from_kv(fid).await;
+            }
+        }
+        Ok(())
     }
 }

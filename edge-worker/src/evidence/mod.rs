@@ -7,7 +7,7 @@ mod models;
 pub mod sealing;
 
 use fio_core::liveness::{
-    crop_similarity, verify_evidence, FrameCues, SealedEvidence, Thresholds, Verdict,
+    crop_cues, verify_evidence, FrameCues, SealedEvidence, Thresholds, Verdict,
 };
 use fio_core::{Challenge, Error as FioError, Template};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::error::{EdgeError, EdgeResult};
 
-pub use models::{measure, open};
+pub use models::{measure, model_bytes, open};
 
 /// One crop as the edge's models measured it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,18 +89,20 @@ pub fn split_body(body: String) -> SplitBody {
 
 /// The Durable Object's check: with re-verification on, the ceremony's crops must show the
 /// challenge (rest + each prompted action), the same person as the submitted `templates`, and a
-/// passing passive score. Follow-up challenges (PIN prompts) carry no actions and were only
-/// issued after the first request of the ceremony passed this check.
+/// passing passive score. A follow-up challenge (`follow_up`: PIN prompt, PIN retry) is only
+/// issued after the first request of its ceremony passed this check, and is bound to that
+/// request's templates ([`fio_core::challenge::FollowUp`]), so it is not checked again.
 pub fn check(
     required: bool,
     evidence: Option<&EvidenceCall>,
     challenge: &Challenge,
     templates: &[Template],
+    follow_up: bool,
 ) -> EdgeResult<()> {
     if let Some(EvidenceCall::Malformed { reason }) = evidence {
         return Err(EdgeError::bad_request(reason.clone()));
     }
-    if !required || challenge.actions.is_empty() {
+    if !required || follow_up {
         return Ok(());
     }
     let crops = match evidence {
@@ -109,13 +111,7 @@ pub fn check(
     };
     let cues: Vec<FrameCues> = crops
         .iter()
-        .map(|c| FrameCues {
-            similarity: c
-                .embedding
-                .as_deref()
-                .and_then(|e| crop_similarity(e, templates)),
-            ..c.cues
-        })
+        .map(|c| crop_cues(c.cues, c.embedding.as_deref(), templates))
         .collect();
     match verify_evidence(&cues, &challenge.actions, &Thresholds::DEFAULT) {
         Verdict::Live => Ok(()),
@@ -156,14 +152,18 @@ mod tests {
     #[test]
     fn check_requires_evidence_only_when_asked() {
         let c = new_challenge(&[3; 32], "app", Ceremony::Authenticate, 0, 1000, 2);
-        let follow_up = new_challenge(&[3; 32], "app", Ceremony::Authenticate, 0, 1000, 0);
-        assert!(check(false, None, &c, &[]).is_ok());
-        assert!(check(true, None, &follow_up, &[]).is_ok());
-        assert!(check(true, None, &c, &[]).is_err());
-        assert!(check(true, Some(&EvidenceCall::Rejected), &c, &[]).is_err());
+        let no_actions = new_challenge(&[3; 32], "app", Ceremony::Authenticate, 0, 1000, 0);
+        assert!(check(false, None, &c, &[], false).is_ok());
+        assert!(check(true, None, &no_actions, &[], true).is_ok());
+        assert!(
+            check(true, None, &no_actions, &[], false).is_err(),
+            "no actions is no exemption: only a bound follow-up is"
+        );
+        assert!(check(true, None, &c, &[], false).is_err());
+        assert!(check(true, Some(&EvidenceCall::Rejected), &c, &[], false).is_err());
         let bad = EvidenceCall::Malformed { reason: "x".into() };
         assert!(
-            check(false, Some(&bad), &c, &[]).is_err(),
+            check(false, Some(&bad), &c, &[], false).is_err(),
             "400 even when not required"
         );
         assert_eq!(c.actions.len(), 2);

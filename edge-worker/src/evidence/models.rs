@@ -21,24 +21,30 @@ thread_local! {
     static VERIFIER: RefCell<Option<Rc<EvidenceVerifier>>> = const { RefCell::new(None) };
 }
 
+/// One of the widget's models (`/models/{name}.onnx`) from the static assets. The bytes are
+/// checked against the compiled-in manifest's sha256 when a model is loaded from them.
+pub async fn model_bytes(env: &Env, name: &str) -> EdgeResult<Vec<u8>> {
+    let assets = env.assets(ASSETS_BINDING)?;
+    // The host is ignored by the assets fetcher; only the path selects the file.
+    let mut resp = assets
+        .fetch(format!("https://assets.invalid/models/{name}.onnx"), None)
+        .await?;
+    if resp.status_code() != 200 {
+        return Err(EdgeError::Internal(format!(
+            "model {name}: assets answered {}",
+            resp.status_code()
+        )));
+    }
+    Ok(resp.bytes().await?)
+}
+
 async fn verifier(env: &Env) -> EdgeResult<Rc<EvidenceVerifier>> {
     if let Some(v) = VERIFIER.with(|v| v.borrow().clone()) {
         return Ok(v);
     }
-    let assets = env.assets(ASSETS_BINDING)?;
     let mut files = ModelFiles::default();
     for name in EVIDENCE_MODELS {
-        // The host is ignored by the assets fetcher; only the path selects the file.
-        let mut resp = assets
-            .fetch(format!("https://assets.invalid/models/{name}.onnx"), None)
-            .await?;
-        if resp.status_code() != 200 {
-            return Err(EdgeError::Internal(format!(
-                "model {name}: assets answered {}",
-                resp.status_code()
-            )));
-        }
-        files.insert(name, resp.bytes().await?);
+        files.insert(name, model_bytes(env, name).await?);
     }
     let v = Rc::new(
         EvidenceVerifier::load(&files)

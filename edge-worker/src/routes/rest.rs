@@ -1,5 +1,5 @@
 //! FACEIO's REST API: `/deletefacialid`, `/setfacialidpayload`, `/setfacialidpincode`,
-//! `/appstats`, `/listfacialids`; `GET` or `POST` with the parameters in the query string, a
+//! `/appstats`, `/listfacialids`, `/checkfacialid`; `GET` or `POST` with the parameters in the query string, a
 //! form or a JSON body, authenticated by the app's secret API key (`key`).
 //!
 //! API keys have the form `{publicId}.{secret}`, so the key alone names the app's Durable
@@ -23,6 +23,8 @@ pub fn op_for(name: &str) -> Option<Op> {
         "setfacialidpincode" => Some(Op::SetPin),
         "appstats" => Some(Op::AppStats),
         "listfacialids" => Some(Op::ListFacialIds),
+        "verifytoken" => Some(Op::VerifyToken),
+        "checkfacialid" => Some(Op::CheckFacialId),
         _ => None,
     }
 }
@@ -74,15 +76,15 @@ async fn raw_params(req: &mut Request) -> EdgeResult<Map<String, Value>> {
     if req.method() != Method::Post {
         return Ok(out);
     }
-    let content_type = header(req, "content-type")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let raw_type = header(req, "content-type").unwrap_or_default();
+    let content_type = raw_type.to_ascii_lowercase();
+    // Bounded before anything parses it, multipart included.
+    let bytes = read_body(req, MAX_REQUEST_BYTES).await?;
     if content_type.starts_with("multipart/form-data") {
-        let form = req
-            .form_data()
+        let form = parse_multipart(&raw_type, &bytes)
             .await
             .map_err(|_| EdgeError::bad_request("unreadable form"))?;
-        for name in ["key", "fid", "payload", "pin", "offset", "limit"] {
+        for name in ["key", "fid", "payload", "pin", "offset", "limit", "token"] {
             if let Some(worker::FormEntry::Field(v)) = form.get(name) {
                 out.insert(name.to_owned(), Value::String(v));
             }
@@ -90,7 +92,6 @@ async fn raw_params(req: &mut Request) -> EdgeResult<Map<String, Value>> {
         mark_text_payload(&mut out);
         return Ok(out);
     }
-    let bytes = read_body(req, MAX_REQUEST_BYTES).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(out);
     }
@@ -114,6 +115,23 @@ async fn raw_params(req: &mut Request) -> EdgeResult<Map<String, Value>> {
     Ok(out)
 }
 
+/// Parses an already bounded multipart body with the runtime's own parser.
+pub(crate) async fn parse_multipart(
+    content_type: &str,
+    bytes: &[u8],
+) -> worker::Result<worker::FormData> {
+    let headers = worker::Headers::new();
+    headers.set("content-type", content_type)?;
+    let body = worker::js_sys::Uint8Array::from(bytes);
+    let mut init = worker::RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    Request::new_with_init("https://multipart.invalid/", &init)?
+        .form_data()
+        .await
+}
+
 /// Handles one REST call; replies `{"status": 200, …}` or `{"status": N, "error", "code", …}`.
 pub async fn handle(
     mut req: Request,
@@ -127,6 +145,11 @@ pub async fn handle(
             return Err(EdgeError::MethodNotAllowed);
         }
         let mut args = params(&mut req).await?;
+        // Checked here too: a payload nested too deep could not even reach the Durable Object
+        // inside the internal call.
+        if let Some(payload) = args.get("payload") {
+            fio_core::protocol::validate_payload(payload)?;
+        }
         let key = match args.remove("key") {
             Some(Value::String(k)) => k,
             _ => return Err(EdgeError::code(ErrorCode::Unauthorized)),
