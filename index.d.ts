@@ -49,6 +49,12 @@ export interface EnrollParameters {
   locale?: string;
   /** True when the host already collected consent: the terms screen is skipped (default false). */
   userConsent?: boolean;
+  /**
+   * OpenFIO extension: your own value (e.g. your login session's ID, 1–256 visible ASCII
+   * characters), echoed as the `nonce` claim of the result's signed `token`, so your backend
+   * can bind the login to its session. Omit it for FACEIO behaviour.
+   */
+  nonce?: string;
 }
 
 export interface AuthenticateParameters {
@@ -60,6 +66,12 @@ export interface AuthenticateParameters {
   replyTimeout?: number;
   /** BCP 47 two-letter code, or "auto" (default). */
   locale?: string;
+  /**
+   * OpenFIO extension: your own value (e.g. your login session's ID, 1–256 visible ASCII
+   * characters), echoed as the `nonce` claim of the result's signed `token`, so your backend
+   * can bind the login to its session. Omit it for FACEIO behaviour.
+   */
+  nonce?: string;
 }
 
 /** enroll() fulfilment value (FACEIO's userInfo). */
@@ -70,6 +82,12 @@ export interface UserInfo {
   timestamp: string;
   /** Gender and age approximation of the enrolled user. */
   details: { gender: "male" | "female"; age: number };
+  /**
+   * OpenFIO extension: a compact JWS (ES256, at most 2 minutes valid) signed by the edge, for your
+   * backend to verify against `${edgeUrl}/v1/${publicId}/jwks.json` or with REST `/verifytoken`.
+   * Claims: iss, aud (public ID), sub (facial ID), iat, exp, jti, ceremony, nonce.
+   */
+  token?: string;
 }
 
 /** authenticate() fulfilment value (FACEIO's userData). */
@@ -78,6 +96,12 @@ export interface UserData {
   payload: any;
   /** The user's facial ID (UUID). */
   facialId: string;
+  /**
+   * OpenFIO extension: a compact JWS (ES256, at most 2 minutes valid) signed by the edge, for your
+   * backend to verify against `${edgeUrl}/v1/${publicId}/jwks.json` or with REST `/verifytoken`.
+   * Claims: iss, aud (public ID), sub (facial ID), iat, exp, jti, ceremony, nonce.
+   */
+  token?: string;
 }
 
 export interface FaceIOOptions {
@@ -96,7 +120,26 @@ export interface FaceIOOptions {
   detectorSize?: number;
   /** Expose `window.__openfioDebug` (state, last analysis) for tests. */
   debug?: boolean;
+  /**
+   * OpenFIO extension: your own wording for the widget, per locale, e.g.
+   * `{ en: { introTitle: "Sign in with your face", errors: { UNRECOGNIZED_FACE: "…" } } }`. Keys are the widget's
+   * (js/locales/en.js); an unknown locale or key makes every ceremony reject with PROCESSING_ERR
+   * and logs which one.
+   */
+  strings?: WidgetStrings;
+  /**
+   * Only for browsers without constructable stylesheets under a nonce-based CSP: the nonce the
+   * widget's fallback `<style>` element carries (`style-src 'nonce-…'`).
+   */
+  styleNonce?: string;
 }
+
+/** Per-locale overrides of the widget's texts (see FaceIOOptions.strings). */
+export type WidgetStrings = {
+  [locale in "en" | "es" | "fr" | "de" | "pt" | "ar" | "ja"]?: {
+    [key: string]: string | string[] | { [key: string]: string };
+  };
+};
 
 /** Debug view exposed as `window.__openfioDebug` when `options.debug` is true. */
 export interface OpenFioDebug {
@@ -151,7 +194,7 @@ declare class faceIO {
   /** All FACEIO error codes (name → number). */
   fetchAllErrorCodes(): FioErrorCodes;
 
-  /** The error code table; set on the global `faceIO` of the classic-script build (fio.iife.js). */
+  /** The error code table; set on the global `faceIO` of the classic-script build (fio.js). */
   static fioErrCode?: FioErrorCodes;
   /** The library version; set on the global `faceIO` of the classic-script build. */
   static VERSION?: string;

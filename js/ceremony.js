@@ -2,8 +2,8 @@
 //
 // enroll:       intro (enrollIntroTimeout, skippable) → terms unless userConsent (termsTimeout
 //               minutes) → camera permission (permissionTimeout) → live view with guidance
-//               (analyze(full=false) every 2nd video frame) → ≥3 good frames over ~2 s
-//               (analyze(full=true)) [passive mode: and a blink] → checkEnrollment → [active
+//               (fast analysis on every frame the engine keeps up with) → 4 good fully analysed
+//               frames over ≥ 1.8 s (fio_core::capture_schedule) [passive mode: and a blink] → checkEnrollment → [active
 //               mode: the challenge's prompts] → liveness outcome → PIN choose + confirm → POST
 //               enroll (UNIQUE_PIN_REQUIRED: another PIN, resent under retry.challengeId).
 // authenticate: permission → live view → 2 good frames [+ blink / prompts] → liveness outcome →
@@ -31,14 +31,9 @@ import { resolveLocale, strings, format } from "./locales/index.js";
 import { Widget } from "./widget/widget.js";
 import { sealEvidence } from "./evidence.js";
 
-const ENROLL_SAMPLES = 4; // ≥ 3 good frames...
-const ENROLL_SPAN_MS = 1800; // ...over ~2 s
-const AUTH_SAMPLES = 2;
-const AUTH_SPAN_MS = 300;
-const SAMPLE_GAP_MS = 350;
+// Samples per ceremony, their span, the gap between full analyses and the prompts' cadence are
+// fio_core::capture_schedule's (run by the engine worker), which the liveness bench replays.
 const MANY_FACES_MS = 3000; // live view showing several faces this long → MANY_FACES
-// During prompts, one frame in this many is fully analysed (template → identity continuity).
-const PROMPT_FULL_EVERY = 5;
 const RESULT_SCREEN_MS = 1200;
 const SESSION_REFRESH_MS = 60_000;
 
@@ -151,7 +146,7 @@ export class Ceremony {
 
   async startSession() {
     this.state("session");
-    const s = await this.guard(this.client.session(this.kind, this.edgeOpts()));
+    const s = await this.guard(this.client.session(this.kind, this.edgeOpts(), this.p.nonce));
     this.session = s;
     this.sessionAt = Date.now();
     this.policy = { ...(s.policy || {}) };
@@ -170,11 +165,13 @@ export class Ceremony {
 
   mountWidget() {
     const locale = resolveLocale(this.p.locale, undefined, this.policy && this.policy.defaultLocale);
-    this.s = strings(locale);
+    this.s = strings(locale, this.p.strings);
     this.widget = new Widget({
       strings: this.s,
       locale,
       ceremony: this.kind,
+      terms: { text: this.policy && this.policy.termsText, privacyPolicyUrl: this.policy && this.policy.privacyPolicyUrl },
+      styleNonce: this.p.styleNonce,
       onAbort: (screen) => {
         const code = screen === "intro" || screen === "terms" ? E.TERMS_NOT_ACCEPTED
           : screen === "permission" ? E.PERMISSION_REFUSED : E.PROCESSING_ERR;
@@ -296,18 +293,17 @@ export class Ceremony {
   }
 
   /**
-   * Live view until `needed` good frames spanning `spanMs` are sampled with analyze(full=true).
-   * Frames with no face for idleTimeout → NO_FACES_DETECTED; several faces in a sampled frame
-   * (or for MANY_FACES_MS in the live view) → MANY_FACES.
+   * Live view until the capture schedule (fio_core::capture_schedule, run by the engine worker)
+   * has its samples: the frames it analysed fully that showed one good face. Frames with no face
+   * for idleTimeout → NO_FACES_DETECTED; several faces in a fully analysed frame (or for
+   * MANY_FACES_MS in the live view) → MANY_FACES.
    */
-  async capture(needed, spanMs) {
+  async capture() {
     this.state("capturing");
     const samples = [];
     const start = Date.now();
     let lastFace = start;
     let manySince = null;
-    let lastSampleAt = 0;
-    let lastGuidance = "noFace";
     const ignoreObscured = !!this.policy.ignoreObscuredFaces;
     let sawObscured = false;
     const hardCap = Math.max(this.p.idleMs * 2, 60_000);
@@ -316,11 +312,10 @@ export class Ceremony {
     const key = this.session && this.session.evidenceKey;
     this.evidenceFor = typeof key === "string" && key && mode === "active"
       ? { key, challengeId: this.session.challengeId } : null;
-    // Passive mode waits this long (from the first good frame) for a blink: the liveness
-    // thresholds' value, which the bench measures BPCER with.
-    const { blinkWaitMs } = await this.guard(this.engine.livenessBegin(mode, this.policy.actions || [], !!this.evidenceFor));
-    let blinks = 0;
-    let ready = false; // enough frames with one face for the liveness decision
+    // The worker starts the liveness session and the capture schedule; the schedule decides
+    // which frames get the full analysis and when capture is over (passive mode: after a blink
+    // or the thresholds' blink wait, which the bench measures BPCER with).
+    await this.guard(this.engine.livenessBegin(mode, this.policy.actions || [], !!this.evidenceFor, this.kind, ignoreObscured));
     for (;;) {
       if (this.aborted) await this.abortPromise;
       const now = Date.now();
@@ -328,44 +323,34 @@ export class Ceremony {
         throw new FioError(E.NO_FACES_DETECTED, sawObscured ? "only an obscured face within idleTimeout (ignoreObscuredFaces)" : "no face within idleTimeout");
       }
       if (this.p.idleMs > 0 && now - start > hardCap) throw new FioError(E.NO_FACES_DETECTED, "no usable face");
-      await this.guard(this.nextFrame());
       // Every frame the engine can keep up with (no skipping): blinks last 100–300 ms.
-      const sampled = samples.length >= needed && samples[samples.length - 1].t - samples[0].t >= spanMs;
-      // Once the templates are in, only the fast path runs: a full analysis takes several video
-      // frames, and a blink next to such a gap cannot be seen.
-      const full = !sampled && lastGuidance === "ok" && now - lastSampleAt >= SAMPLE_GAP_MS;
+      await this.guard(this.nextFrame());
       const grabbedAt = performance.now();
       const frame = await this.grab();
       if (!frame) continue;
-      const { analysis } = await this.guard(this.engine.analyze(frame, full, grabbedAt));
+      const { analysis } = await this.guard(this.engine.analyze(frame, undefined, grabbedAt));
       if (this.debug) this.debug.lastAnalysis = analysis;
+      const cap = analysis.capture;
+      if (!cap) throw new FioError(E.PROCESSING_ERR, "the engine returned no capture step");
       const faces = analysis.faces || [];
       const t = Date.now();
       // ignoreObscuredFaces: a covered face (mask, hand, dark glasses) is ignored as if absent,
       // so the idle timeout ends a ceremony that never shows a clear face.
-      const obscured = ignoreObscured && faces.length === 1 && analysis.obscured === true;
-      if (faces.length && !obscured) lastFace = t;
-      if (faces.length) sawObscured = obscured;
+      if (faces.length && !cap.obscured) lastFace = t;
+      if (faces.length) sawObscured = cap.obscured;
       if (faces.length > 1) {
-        if (full) throw new FioError(E.MANY_FACES, "several faces in a sampled frame");
+        if (cap.full) throw new FioError(E.MANY_FACES, "several faces in a sampled frame");
         manySince ??= t;
         if (t - manySince > MANY_FACES_MS) throw new FioError(E.MANY_FACES, "several faces in view");
       } else {
         manySince = null;
       }
-      lastGuidance = obscured ? "uncoverFace" : analysis.guidance;
-      if (analysis.liveness) ({ blinks, ready } = analysis.liveness);
-      if (full && analysis.main && lastGuidance === "ok" && faces.length === 1) {
-        samples.push({ main: analysis.main, t });
-        lastSampleAt = t;
-      }
-      const shown = samples.length && lastGuidance === "ok" ? this.s.capturing : this.s.guidance[lastGuidance] || this.s.guidance.noFace;
-      this.widget.setGuidance(shown, lastGuidance);
-      this.widget.setProgress(samples.length / needed);
-      const enough = samples.length >= needed && samples[samples.length - 1].t - samples[0].t >= spanMs;
-      // Passive mode has no prompts: a blink is what a flat picture cannot show.
-      const blinkOk = mode !== "passive" || blinks > 0 || (samples.length && t - samples[0].t >= blinkWaitMs);
-      if (enough && blinkOk && (ready || mode === "off")) break;
+      if (cap.sample) samples.push({ main: analysis.main, t });
+      const g = cap.guidance;
+      const shown = samples.length && g === "ok" ? this.s.capturing : this.s.guidance[g] || this.s.guidance.noFace;
+      this.widget.setGuidance(shown, g);
+      this.widget.setProgress(cap.samples / cap.needed);
+      if (cap.done) break;
     }
     this.widget.setProgress(1);
     return samples;
@@ -377,7 +362,6 @@ export class Ceremony {
     let progress = await this.guard(this.engine.livenessChallenge());
     if (!progress) throw new FioError(E.PAD_ATTACK, "no resting pose before the prompts");
     let shown = null;
-    let frameNo = 0;
     while (progress && progress.state === "prompt") {
       const key = `${progress.step}:${progress.action}`;
       if (key !== shown) {
@@ -389,7 +373,8 @@ export class Ceremony {
       await this.guard(this.nextFrame());
       const frame = await this.grab();
       if (!frame) continue;
-      const { analysis } = await this.guard(this.engine.analyze(frame, frameNo++ % PROMPT_FULL_EVERY === 0, performance.now()));
+      // The schedule fully analyses one prompt frame in PROMPT_FULL_EVERY (identity continuity).
+      const { analysis } = await this.guard(this.engine.analyze(frame, undefined, performance.now()));
       if (this.debug) this.debug.lastAnalysis = analysis;
       if (analysis.liveness && analysis.liveness.progress) progress = analysis.liveness.progress;
     }
@@ -437,7 +422,7 @@ export class Ceremony {
   }
 
   async enroll() {
-    const samples = await this.capture(ENROLL_SAMPLES, ENROLL_SPAN_MS);
+    const samples = await this.capture();
     this.widget.setGuidance(this.s.processing, "processing");
     const templates = samples.map((x) => x.main.template).slice(0, 8);
     await this.guard(this.engine.checkEnrollment(templates)); // → FACE_MISMATCH
@@ -473,7 +458,7 @@ export class Ceremony {
           pin,
         }, this.edgeOpts()));
         await this.finish(this.s.successEnroll);
-        return { facialId: res.facialId, timestamp: res.timestamp, details: res.details };
+        return withToken({ facialId: res.facialId, timestamp: res.timestamp, details: res.details }, res);
       } catch (e) {
         if (toCode(e) === E.UNIQUE_PIN_REQUIRED && e.body && e.body.retry && e.body.retry.challengeId) {
           // Not a rejection: ask another PIN, resend under the fresh challenge.
@@ -489,7 +474,7 @@ export class Ceremony {
   }
 
   async authenticate() {
-    const samples = await this.capture(AUTH_SAMPLES, AUTH_SPAN_MS);
+    const samples = await this.capture();
     this.widget.setGuidance(this.s.processing, "processing");
     let template = samples[0].main.template;
     try {
@@ -517,7 +502,7 @@ export class Ceremony {
     }
     if (!res || typeof res.facialId !== "string") throw new FioError(E.PROCESSING_ERR, "malformed authenticate reply");
     await this.finish(this.s.successAuth);
-    return { payload: res.payload === undefined ? null : res.payload, facialId: res.facialId };
+    return withToken({ payload: res.payload === undefined ? null : res.payload, facialId: res.facialId }, res);
   }
 
   async finish(text) {
@@ -527,4 +512,10 @@ export class Ceremony {
     // Closing the success screen early just closes it: the result stands.
     await Promise.race([delay(RESULT_SCREEN_MS), this.abortPromise.catch(() => {})]);
   }
+}
+
+// FACEIO's result fields plus `token`, the edge's signed login token for the site's backend.
+function withToken(result, res) {
+  if (typeof res.token === "string") result.token = res.token;
+  return result;
 }

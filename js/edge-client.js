@@ -83,9 +83,9 @@ export class EdgeClient {
     return new FioError(ERROR_CODES.NETWORK_IO, `network error: ${e && e.message}`);
   }
 
-  /** → {challengeId, nonce, expiresAt, policy} */
-  session(ceremony, opts) {
-    return this.post("session", { ceremony }, opts);
+  /** → {challengeId, nonce, expiresAt, policy}; `siteNonce` (optional) goes into the login token. */
+  session(ceremony, opts, siteNonce) {
+    return this.post("session", siteNonce === undefined ? { ceremony } : { ceremony, nonce: siteNonce }, opts);
   }
 
   /** body: {challengeId, templates, liveness, details, payload, pin} → {facialId, timestamp, details} */

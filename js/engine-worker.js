@@ -8,12 +8,17 @@
 // Protocol (all messages carry the request `id`):
 //   → {type:"init", id, wasmBase, modelsBase, detectorSize}   ← {type:"ready", id, manifest, errorCodes}
 //   → {type:"analyze", id, frame, full, t}                     ← {type:"result", id, analysis}
+//       without `full`, the ceremony's capture schedule (fio_core::capture_schedule) decides
 //   → {type:"checkEnrollment", id, templates}                  ← {type:"result", id, template}
-//   → {type:"livenessBegin", id, mode, actions, evidence}      ← {type:"result", id, blinkWaitMs}
-//       from then on every analyze result also carries `liveness: {blinks, ready, progress}`;
-//       with `evidence` (the app re-verifies liveness at the edge) the worker also keeps, during
-//       the prompts, the 160×160 crop of each frame the session marks as the clearest of a step
+//   → {type:"livenessBegin", id, mode, actions, evidence, ceremony, ignoreObscured}
+//                                                              ← {type:"result", id, blinkWaitMs}
+//       from then on every analyze result also carries `liveness: {blinks, ready, progress}` and
+//       `capture`: the schedule's step ({full, guidance, obscured, sample, samples, needed,
+//       enough, done}); with `evidence` (the app re-verifies liveness at the edge) the worker
+//       also keeps, during the prompts, the 160×160 crop of each frame the session marks as the
+//       clearest of a step
 //   → {type:"livenessChallenge", id}                           ← {type:"result", id, progress}
+//       (the schedule switches to the prompts' cadence)
 //   → {type:"livenessOutcome", id}                             ← {type:"result", id, outcome, bundle}
 //       bundle: the crop bundle's ArrayBuffer (transferred), null without evidence or while a
 //       step has no crop
@@ -26,6 +31,7 @@ const CACHE_NAME = "openfio-models-v1";
 let wasm = null;
 let engine = null;
 let liveness = null; // the ceremony's LivenessSession
+let schedule = null; // the ceremony's CaptureSchedule
 let keepEvidence = false; // the ceremony collects evidence crops (edge re-verification)
 let canvas = null;
 let ctx2d = null;
@@ -155,11 +161,13 @@ self.onmessage = async (ev) => {
       if (!engine) throw new Error("engine not initialised");
       const { rgba, width, height } = pixels(msg.frame);
       const t0 = performance.now();
-      const analysis = plain(engine.analyze(rgba, width, height, !!msg.full));
+      // The capture time, not the end of analysis: blinks are judged on frame spacing.
+      const t = typeof msg.t === "number" && Number.isFinite(msg.t) ? msg.t : t0;
+      const full = typeof msg.full === "boolean" ? msg.full : !!(schedule && schedule.full(t));
+      const analysis = plain(engine.analyze(rgba, width, height, full));
       analysis.workerMs = performance.now() - t0;
       analysis.width = width;
       analysis.height = height;
-      // The capture time, not the end of analysis: blinks are judged on frame spacing.
       if (typeof msg.t === "number" && Number.isFinite(msg.t)) analysis.cues.tMs = msg.t;
       if (liveness) {
         const step = plain(liveness.push(analysis.cues, analysis.main ? analysis.main.template : undefined));
@@ -170,16 +178,27 @@ self.onmessage = async (ev) => {
           liveness.keepEvidence(rgba, width, height, analysis.faces[0].bbox, keep);
         }
         analysis.liveness = step;
+        if (schedule) {
+          const frame = {
+            tMs: t, full, faces: analysis.faces.length, guidance: analysis.guidance,
+            obscured: analysis.obscured === true, main: !!analysis.main, blinks: step.blinks, ready: step.ready,
+          };
+          analysis.capture = { full, ...plain(schedule.record(frame)) };
+        }
       }
       self.postMessage({ type: "result", id, analysis });
     } else if (msg.type === "livenessBegin") {
       if (!wasm) throw new Error("engine not initialised");
       if (liveness) liveness.free();
+      if (schedule) schedule.free();
+      schedule = null;
       liveness = new wasm.LivenessSession(msg.mode, msg.actions || []);
+      schedule = new wasm.CaptureSchedule(msg.ceremony || "authenticate", msg.mode, liveness.blinkWaitMs(), !!msg.ignoreObscured);
       keepEvidence = !!msg.evidence;
       self.postMessage({ type: "result", id, blinkWaitMs: liveness.blinkWaitMs() });
     } else if (msg.type === "livenessChallenge") {
       if (!liveness) throw new Error("no liveness session");
+      if (schedule) schedule.startPrompts();
       self.postMessage({ type: "result", id, progress: plain(liveness.startChallenge()) });
     } else if (msg.type === "livenessOutcome") {
       if (!liveness) throw new Error("no liveness session");
@@ -187,6 +206,8 @@ self.onmessage = async (ev) => {
       const bytes = keepEvidence ? liveness.evidenceBundle() : null;
       liveness.free();
       liveness = null;
+      if (schedule) schedule.free();
+      schedule = null;
       keepEvidence = false;
       const bundle = bytes ? bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) : null;
       self.postMessage({ type: "result", id, outcome, bundle }, bundle ? [bundle] : []);

@@ -124,19 +124,24 @@ export class Engine {
     return this.readyPromise;
   }
 
-  /** frame: ImageBitmap (transferred) or ImageData; t: its capture time (ms, page clock), the
-   * liveness cues' timestamp. → {analysis} (analysis.liveness once a liveness session runs). */
+  /** frame: ImageBitmap (transferred) or ImageData; full: run every per-face stage, or
+   * `undefined` to let the ceremony's capture schedule decide; t: its capture time (ms, page
+   * clock), the liveness cues' timestamp. → {analysis} (analysis.liveness and analysis.capture
+   * once a liveness session runs). */
   async analyze(frame, full, t) {
     const transfer = typeof ImageBitmap !== "undefined" && frame instanceof ImageBitmap ? [frame] : [];
-    const r = await this.call({ type: "analyze", frame, full: !!full, t }, transfer);
+    const r = await this.call({ type: "analyze", frame, full: full === undefined ? undefined : !!full, t }, transfer);
     return { analysis: r.analysis };
   }
 
-  /** Starts the ceremony's liveness session (mode "off" | "passive" | "active"); with
-   * `evidence`, the worker keeps the evidence crops of the prompts (edge re-verification).
-   * → {blinkWaitMs}: how long passive mode waits for a blink. */
-  async livenessBegin(mode, actions, evidence = false) {
-    const r = await this.call({ type: "livenessBegin", mode, actions: actions || [], evidence: !!evidence });
+  /** Starts the ceremony's liveness session (mode "off" | "passive" | "active") and capture
+   * schedule (`ceremony` "enroll" | "authenticate"; `ignoreObscured`: the app's
+   * ignoreObscuredFaces); with `evidence`, the worker keeps the evidence crops of the prompts
+   * (edge re-verification). → {blinkWaitMs}: how long passive mode waits for a blink. */
+  async livenessBegin(mode, actions, evidence = false, ceremony = "authenticate", ignoreObscured = false) {
+    const r = await this.call({
+      type: "livenessBegin", mode, actions: actions || [], evidence: !!evidence, ceremony, ignoreObscured: !!ignoreObscured,
+    });
     return { blinkWaitMs: r.blinkWaitMs };
   }
 

@@ -13,27 +13,61 @@ import { enrollParams, authenticateParams } from "./params.js";
 import { EdgeClient } from "./edge-client.js";
 import { Engine } from "./engine.js";
 import { Ceremony } from "./ceremony.js";
+import { validateOverrides } from "./locales/index.js";
 
 export const VERSION = "0.1.0";
 
-// The URL of this script, captured at evaluation time: document.currentScript for the IIFE
-// build (<script src=".../fio.js">), import.meta.url for the ES module.
-const SCRIPT_URL = (() => {
+/** `u` when it is an absolute http(s) URL, else null. */
+function webUrl(u) {
   try {
-    if (typeof document !== "undefined" && document.currentScript && document.currentScript.src) {
-      return document.currentScript.src;
-    }
-  } catch { /* ignore */ }
+    const x = new URL(u);
+    return x.protocol === "http:" || x.protocol === "https:" ? x.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// Where this script was served from: import.meta.url for the ES module loaded from the edge (or
+// a CDN), document.currentScript for the classic script (iife.js sets it). Null when that is not
+// an http(s) URL: bundled into a site's own script (webpack makes import.meta.url a file:// path,
+// esbuild an empty object, and currentScript would be the SITE's bundle), imported in Node, or
+// inlined. Then the edge's address is unknown and `edgeUrl` must be given.
+let SCRIPT_URL = (() => {
   try {
     // eslint-disable-next-line no-undef
-    const u = import.meta.url;
-    if (u) return u;
-  } catch { /* ignore */ }
-  return typeof location !== "undefined" ? location.href : "http://localhost/";
+    return webUrl(import.meta.url);
+  } catch {
+    return null;
+  }
 })();
+
+/** For the classic-script entry only: the URL document.currentScript had while it ran. */
+export function setScriptUrl(url) {
+  SCRIPT_URL = webUrl(url) ?? SCRIPT_URL;
+}
 
 function dirOf(url) {
   return new URL(".", url).href;
+}
+
+const NO_EDGE =
+  "new faceIO(): this copy of fio.js was not loaded from an OpenFIO edge (it was bundled, or runs " +
+  "server-side), so the edge's address is unknown; pass it: new faceIO(publicId, { edgeUrl: " +
+  "\"https://your-edge.example.com\" }) (assetsUrl, the folder holding engine-worker.js and wasm/, " +
+  "defaults to ${edgeUrl}/fiojs/)";
+
+/** An absolute http(s) URL without trailing slashes, or throws with a message naming `name`. */
+function absoluteUrl(value, name, base) {
+  let u;
+  try {
+    u = new URL(String(value), base || undefined);
+  } catch {
+    throw new Error(`new faceIO(): ${name} ${JSON.stringify(String(value))} is not a URL`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new Error(`new faceIO(): ${name} must be an http(s) URL, got ${JSON.stringify(u.href)}`);
+  }
+  return u.href.replace(/\/+$/, "");
 }
 
 export default class faceIO {
@@ -44,14 +78,36 @@ export default class faceIO {
   constructor(publicId, options) {
     const o = typeof options === "string" ? { edgeUrl: options } : { ...(options || {}) };
     this.publicId = String(publicId ?? "");
-    const scriptOrigin = new URL(SCRIPT_URL).origin;
-    this.edgeUrl = String(o.edgeUrl || scriptOrigin).replace(/\/+$/, "");
-    // Where engine-worker.js and wasm/ live: next to this script unless told otherwise.
-    const assets = o.assetsUrl ? new URL(String(o.assetsUrl).replace(/\/*$/, "/"), SCRIPT_URL).href : dirOf(SCRIPT_URL);
-    this._engineCfg = {
+    // A configuration that cannot work is reported at once (console) and by every ceremony
+    // (PROCESSING_ERR with the message), never turned into requests to a wrong address.
+    this._configError = null;
+    const page = typeof location !== "undefined" && location.href ? location.href : null;
+    const base = SCRIPT_URL || page;
+    let assets = null;
+    try {
+      // The edge: as given, else the origin that served this script.
+      if (o.edgeUrl) this.edgeUrl = absoluteUrl(o.edgeUrl, "edgeUrl", base);
+      else if (SCRIPT_URL) this.edgeUrl = new URL(SCRIPT_URL).origin;
+      else throw new Error(NO_EDGE);
+      // engine-worker.js and wasm/: as given, else next to this script, else the edge's /fiojs/.
+      if (o.assetsUrl) assets = `${absoluteUrl(o.assetsUrl, "assetsUrl", base)}/`;
+      else assets = SCRIPT_URL ? dirOf(SCRIPT_URL) : `${this.edgeUrl}/fiojs/`;
+      // The page's own wording, per locale (OpenFIO extension), checked now so a typo is loud.
+      this._strings = validateOverrides(o.strings);
+      if (o.styleNonce !== undefined && typeof o.styleNonce !== "string") {
+        throw new Error("new faceIO(): styleNonce must be a string");
+      }
+      this._styleNonce = o.styleNonce;
+    } catch (e) {
+      this._configError = e.message;
+      this.edgeUrl = this.edgeUrl || "";
+      if (typeof console !== "undefined") console.error("[fio.js]", e.message);
+    }
+    const models = o.modelsUrl ? `${absoluteUrl(o.modelsUrl, "modelsUrl", base)}/` : `${this.edgeUrl}/models/`;
+    this._engineCfg = assets && {
       workerUrl: new URL("engine-worker.js", assets).href,
       wasmBase: new URL("wasm/", assets).href,
-      modelsBase: o.modelsUrl ? new URL(String(o.modelsUrl).replace(/\/*$/, "/"), SCRIPT_URL).href : `${this.edgeUrl}/models/`,
+      modelsBase: models,
       detectorSize: o.detectorSize || 320,
     };
     this._client = new EdgeClient(this.edgeUrl, this.publicId);
@@ -65,6 +121,10 @@ export default class faceIO {
 
   _start(kind, normalise, params) {
     if (this._ceremony) return Promise.reject(E.SESSION_IN_PROGRESS);
+    if (this._configError) {
+      if (typeof console !== "undefined") console.error("[fio.js]", this._configError);
+      return Promise.reject(E.PROCESSING_ERR);
+    }
     let p;
     try {
       p = normalise(params);
@@ -78,6 +138,7 @@ export default class faceIO {
       this._debug.lastAnalysis = null;
       this._debug.lastError = null;
     }
+    p = { ...p, strings: this._strings, styleNonce: this._styleNonce };
     const c = new Ceremony(kind, p, { client: this._client, engine: Engine.shared(this._engineCfg), debug: this._debug });
     this._ceremony = c;
     const done = () => {

@@ -38,6 +38,14 @@ function locale(p) {
   return v;
 }
 
+// The site's nonce travels to the edge, which validates it (fio_core::protocol::validate_nonce:
+// 1..256 visible ASCII characters) and answers 400 otherwise; only its type is checked here.
+function nonce(p) {
+  if (p.nonce === undefined || p.nonce === null) return undefined;
+  if (typeof p.nonce !== "string") throw bad("nonce must be a string");
+  return p.nonce;
+}
+
 function object(params) {
   if (params === undefined || params === null) return {};
   if (typeof params !== "object" || Array.isArray(params)) throw bad("parameters must be an object");
@@ -71,6 +79,7 @@ export function enrollParams(params) {
     enrollIntroTimeout: timeout(p, "enrollIntroTimeout"),
     locale: locale(p),
     userConsent: p.userConsent === undefined || p.userConsent === null ? false : p.userConsent === true,
+    nonce: nonce(p),
   };
   return withMs(out);
 }
@@ -83,6 +92,7 @@ export function authenticateParams(params) {
     idleTimeout: timeout(p, "idleTimeout"),
     replyTimeout: timeout(p, "replyTimeout"),
     locale: locale(p),
+    nonce: nonce(p),
   };
   return withMs(out);
 }

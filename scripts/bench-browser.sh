@@ -118,9 +118,9 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   cp "$SRC/www/_headers" "$www/" 2>/dev/null || true
   # The same esbuild invocations as scripts/build-js.sh (minified).
   common=(--bundle --target=es2020 --legal-comments=none --log-level=warning --minify)
-  "$ESBUILD" "$SRC/js/index.js" "${common[@]}" --format=esm --outfile="$www/fiojs/fio.js"
-  "$ESBUILD" "$SRC/js/iife.js" "${common[@]}" --format=iife --global-name=faceIO \
-    --footer:js='faceIO=faceIO.default;' --log-override:empty-import-meta=silent --outfile="$www/fiojs/fio.iife.js"
+  "$ESBUILD" "$SRC/js/index.js" "${common[@]}" --format=esm --outfile="$www/fiojs/fio.mjs"
+  "$ESBUILD" "$SRC/js/iife.js" "${common[@]}" --format=iife --log-override:empty-import-meta=silent \
+    --outfile="$www/fiojs/fio.js"
   "$ESBUILD" "$SRC/js/engine-worker.js" "${common[@]}" --format=esm --outfile="$www/fiojs/engine-worker.js"
   cp "$BENCH_DIR/pkg-simd/fio_wasm.js" "$BENCH_DIR/pkg-simd/fio_wasm_bg.wasm" "$www/fiojs/wasm/"
   node --input-type=module - "$SRC" "$BENCH_DIR/pkg-simd" "$www/models" <<'JS'

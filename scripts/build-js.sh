@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the browser library (@openfio/fiojs) into dist/ and populates the demo site:
-#   dist/fio.js           ES module, default export faceIO
-#   dist/fio.iife.js      classic <script>, global `faceIO`
+#   dist/fio.js           classic <script> (FACEIO's drop-in): globals `faceIO` and `fioErrCode`
+#   dist/fio.mjs          ES module, default export faceIO
+#   dist/fio.cjs          CommonJS (require), same exports
+#   dist/globals.d.ts     TypeScript declarations of the classic script's globals
 #   dist/engine-worker.js the face engine Web Worker (module worker)
 #   dist/wasm/            fio-wasm's wasm-bindgen output (fio_wasm.js + fio_wasm_bg.wasm)
 #   dist/index.d.ts       TypeScript declarations
@@ -28,13 +30,32 @@ mkdir -p dist/wasm
 common=(--bundle --target=es2020 --legal-comments=none --log-level=warning)
 minify=${FIOJS_MINIFY:-1}
 [ "$minify" = 1 ] && common+=(--minify)
-"$ESBUILD" js/index.js "${common[@]}" --format=esm --outfile=dist/fio.js
-"$ESBUILD" js/iife.js "${common[@]}" --format=iife --global-name=faceIO \
-  --footer:js='faceIO=faceIO.default;' --log-override:empty-import-meta=silent --outfile=dist/fio.iife.js
+"$ESBUILD" js/index.js "${common[@]}" --format=esm --outfile=dist/fio.mjs
+# import.meta is empty in the classic script and in CommonJS: js/faceio.js then uses
+# document.currentScript, or asks for edgeUrl.
+"$ESBUILD" js/iife.js "${common[@]}" --format=iife --log-override:empty-import-meta=silent \
+  --outfile=dist/fio.js
+"$ESBUILD" js/index.js "${common[@]}" --format=cjs --platform=neutral \
+  --log-override:empty-import-meta=silent --outfile=dist/fio.cjs
 "$ESBUILD" js/engine-worker.js "${common[@]}" --format=esm --outfile=dist/engine-worker.js
 cp "$PKG/fio_wasm.js" "$PKG/fio_wasm_bg.wasm" dist/wasm/
 if [ -f "$PKG/fio_wasm.d.ts" ]; then cp "$PKG/fio_wasm.d.ts" dist/wasm/; fi
 cp index.d.ts dist/index.d.ts
+cp globals.d.ts dist/globals.d.ts
+
+# The npm package as published (npm-package/, git-ignored; `npm publish npm-package`): the root
+# package.json without its contributor-only fields, the integrator README (js/README.md; the
+# repository README is the contributors'), the licence, the types and dist/.
+rm -rf npm-package
+mkdir -p npm-package
+node -e '
+const p = JSON.parse(require("fs").readFileSync("package.json", "utf8"));
+for (const k of ["devDependencies", "scripts", "private"]) delete p[k];
+process.stdout.write(JSON.stringify(p, null, 2) + "\n");
+' > npm-package/package.json
+cp js/README.md npm-package/README.md
+cp LICENSE index.d.ts globals.d.ts npm-package/
+cp -R dist npm-package/dist
 
 # Demo site (both directories are git-ignored: www/.gitignore).
 rm -rf www/fiojs www/models

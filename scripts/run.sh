@@ -15,7 +15,8 @@ step "wrangler dev on http://127.0.0.1:$port (state in .state/wrangler)"
 cd edge-worker
 # --local: never reach Cloudflare. wrangler runs edge-worker/build.sh ([build] in wrangler.toml).
 ../node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port "$port" \
-  --persist-to "$ROOT/.state/wrangler" --show-interactive-dev-session=false &
+  --persist-to "$ROOT/.state/wrangler" --show-interactive-dev-session=false \
+  --var DEMO_APP_ID:demo &
 wrangler_pid=$!
 trap 'kill $wrangler_pid 2>/dev/null; wait $wrangler_pid 2>/dev/null' EXIT INT TERM
 for _ in $(seq 1 120); do

@@ -1,6 +1,6 @@
 // Demo page logic (the guide's React example, in plain JS). `?debug` exposes
 // window.__openfioDebug; `?edge=URL` uses another edge.
-import faceIO from "./fiojs/fio.js";
+import faceIO from "./fiojs/fio.mjs";
 
 const q = new URLSearchParams(location.search);
 const faceio = new faceIO(q.get("app") || "demo", { edgeUrl: q.get("edge") || undefined, debug: q.has("debug") });

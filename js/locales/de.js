@@ -10,6 +10,7 @@ export default {
   termsText: "Für die Registrierung speichert diese Website eine mathematische Vorlage Ihres Gesichts (kein Foto) und eine PIN, um Sie später zu erkennen. Sie können die Löschung jederzeit verlangen.",
   accept: "Ich stimme zu",
   decline: "Ablehnen",
+  privacyPolicy: "Datenschutzerklärung",
   permissionTitle: "Kamerazugriff",
   permissionText: "Bitte erlauben Sie den Zugriff auf Ihre Kamera.",
   enrollTitle: "Gesichtsregistrierung",

@@ -12,6 +12,7 @@ export default {
   termsText: "To enroll, this site stores a mathematical template of your face (not a photo), together with a PIN code, to recognise you later. You can ask the site to delete it at any time.",
   accept: "I agree",
   decline: "Decline",
+  privacyPolicy: "Privacy policy",
   permissionTitle: "Camera access",
   permissionText: "Please allow access to your camera to continue.",
   enrollTitle: "Face enrollment",

@@ -10,6 +10,7 @@ export default {
   termsText: "Para registrarte, este sitio guarda una plantilla matemática de tu rostro (no una foto) y un PIN para reconocerte más tarde. Puedes pedir su eliminación en cualquier momento.",
   accept: "Acepto",
   decline: "Rechazar",
+  privacyPolicy: "Política de privacidad",
   permissionTitle: "Acceso a la cámara",
   permissionText: "Permite el acceso a tu cámara para continuar.",
   enrollTitle: "Registro facial",

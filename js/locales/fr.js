@@ -10,6 +10,7 @@ export default {
   termsText: "Pour vous inscrire, ce site conserve un modèle mathématique de votre visage (pas une photo) et un code PIN afin de vous reconnaître. Vous pouvez en demander la suppression à tout moment.",
   accept: "J'accepte",
   decline: "Refuser",
+  privacyPolicy: "Politique de confidentialité",
   permissionTitle: "Accès à la caméra",
   permissionText: "Veuillez autoriser l'accès à votre caméra pour continuer.",
   enrollTitle: "Inscription faciale",

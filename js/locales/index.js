@@ -45,17 +45,61 @@ export function isRtl(locale) {
   return RTL.includes(primary(locale));
 }
 
-/** The strings of a locale, every missing key filled from English. */
-export function strings(locale) {
+const GROUPS = ["guidance", "actions", "errors"];
+
+/** The strings of a locale, every missing key filled from English, then the page's overrides
+ * for that locale (`validateOverrides`). */
+export function strings(locale, overrides = {}) {
   const l = LOCALES[locale] || en;
+  const o = overrides[locale] || {};
   return {
     ...en,
     ...l,
-    guidance: { ...en.guidance, ...(l.guidance || {}) },
-    actions: { ...en.actions, ...(l.actions || {}) },
-    errors: { ...en.errors, ...(l.errors || {}) },
+    ...o,
+    guidance: { ...en.guidance, ...(l.guidance || {}), ...(o.guidance || {}) },
+    actions: { ...en.actions, ...(l.actions || {}), ...(o.actions || {}) },
+    errors: { ...en.errors, ...(l.errors || {}), ...(o.errors || {}) },
     dir: isRtl(locale) ? "rtl" : "ltr",
   };
+}
+
+/**
+ * Checks the page's string overrides, `{ locale: { key: "text", guidance: { key: "text" } } }`:
+ * supported locales only, keys the widget has (English is the list), strings only (introTips:
+ * an array of strings). Returns a frozen copy; throws an Error naming the first problem, so a
+ * typo is reported instead of silently ignored.
+ */
+export function validateOverrides(o) {
+  if (o === undefined || o === null) return Object.freeze({});
+  if (typeof o !== "object" || Array.isArray(o)) throw new Error("strings must be an object of locales");
+  const out = {};
+  for (const [loc, table] of Object.entries(o)) {
+    if (!SUPPORTED_LOCALES.includes(loc)) {
+      throw new Error(`strings: unsupported locale "${loc}" (supported: ${SUPPORTED_LOCALES.join(", ")})`);
+    }
+    if (!table || typeof table !== "object" || Array.isArray(table)) throw new Error(`strings.${loc} must be an object`);
+    const copy = {};
+    for (const [k, v] of Object.entries(table)) {
+      const where = `strings.${loc}.${k}`;
+      if (k === "dir" || !(k in en)) throw new Error(`${where}: no such widget string`);
+      if (GROUPS.includes(k)) {
+        if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error(`${where} must be an object`);
+        for (const [g, text] of Object.entries(v)) {
+          if (!(g in en[k])) throw new Error(`${where}.${g}: no such widget string`);
+          if (typeof text !== "string") throw new Error(`${where}.${g} must be a string`);
+        }
+        copy[k] = { ...v };
+      } else if (Array.isArray(en[k])) {
+        if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) throw new Error(`${where} must be an array of strings`);
+        copy[k] = [...v];
+      } else {
+        if (typeof v !== "string") throw new Error(`${where} must be a string`);
+        copy[k] = v;
+      }
+    }
+    out[loc] = copy;
+  }
+  return Object.freeze(out);
 }
 
 export function format(s, vars = {}) {

@@ -10,6 +10,7 @@ export default {
   termsText: "登録のため、このサイトは顔の数学的テンプレート（写真ではありません）とPINコードを保存し、後であなたを認識します。いつでも削除を依頼できます。",
   accept: "同意する",
   decline: "同意しない",
+  privacyPolicy: "プライバシーポリシー",
   permissionTitle: "カメラへのアクセス",
   permissionText: "続行するにはカメラへのアクセスを許可してください。",
   enrollTitle: "顔の登録",

@@ -10,6 +10,7 @@ export default {
   termsText: "Para se registrar, este site guarda um modelo matemático do seu rosto (não uma foto) e um PIN para reconhecê-lo depois. Pode pedir a eliminação a qualquer momento.",
   accept: "Aceito",
   decline: "Recusar",
+  privacyPolicy: "Política de privacidade",
   permissionTitle: "Acesso à câmera",
   permissionText: "Permita o acesso à sua câmera para continuar.",
   enrollTitle: "Registro facial",

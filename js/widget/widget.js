@@ -12,6 +12,26 @@ import { ERROR_CODES, FioError } from "../errors.js";
 
 let uid = 0;
 const STYLE_ID = "openfio-widget-style";
+const adopted = new WeakSet(); // documents that already adopted the widget's sheet
+
+// The stylesheet, without anything a strict Content-Security-Policy refuses: a constructed
+// sheet (CSSOM, not subject to style-src) where the browser has them, else a <style> element
+// carrying the page's `styleNonce` (style-src 'nonce-…').
+function installStyles(doc, nonce) {
+  if (adopted.has(doc) || doc.getElementById(STYLE_ID)) return;
+  if (typeof CSSStyleSheet === "function" && "adoptedStyleSheets" in doc) {
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
+      adopted.add(doc);
+      return;
+    } catch { /* an older browser: fall back to <style> */ }
+  }
+  const style = el("style", { id: STYLE_ID, nonce });
+  style.textContent = CSS;
+  (doc.head || doc.body).append(style);
+}
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -31,8 +51,10 @@ export class Widget {
   /**
    * @param {{strings: object, locale: string, ceremony: "enroll"|"authenticate", onAbort: (screen: string) => void}} opts
    */
-  constructor({ strings, locale, ceremony, onAbort }) {
+  constructor({ strings, locale, ceremony, onAbort, terms = {}, styleNonce }) {
     this.s = strings;
+    this.terms = terms; // the app's own {text, privacyPolicyUrl} (WidgetPolicy), when set
+    this.styleNonce = styleNonce;
     this.locale = locale;
     this.ceremony = ceremony;
     this.onAbort = onAbort;
@@ -48,11 +70,7 @@ export class Widget {
   mount() {
     try {
       if (typeof document === "undefined" || !document.body) throw new Error("no document.body");
-      if (!document.getElementById(STYLE_ID)) {
-        const style = el("style", { id: STYLE_ID });
-        style.textContent = CSS;
-        (document.head || document.body).append(style);
-      }
+      installStyles(document, this.styleNonce);
       this.build();
       this.prevFocus = document.activeElement;
       document.body.append(this.root);
@@ -78,13 +96,16 @@ export class Widget {
     const intro = el("section", { class: "fio-screen", "data-screen": "intro" },
       el("p", { class: "fio-text", text: s.introText }),
       el("ul", { class: "fio-tips" }, (s.introTips || []).map((t) => el("li", { text: t }))),
-      el("div", { class: "fio-progress", "aria-hidden": "true", style: "margin-bottom:12px" }, this.introBar),
+      el("div", { class: "fio-progress fio-gap", "aria-hidden": "true" }, this.introBar),
       el("div", { class: "fio-row" }, introBtn));
 
     const accept = el("button", { type: "button", class: "fio-btn fio-primary", "data-fio": "consent-accept", text: s.accept });
     const decline = el("button", { type: "button", class: "fio-btn fio-secondary", "data-fio": "consent-decline", text: s.decline });
     const terms = el("section", { class: "fio-screen", "data-screen": "terms" },
-      el("p", { class: "fio-text", id: `${this.id}-terms`, text: s.termsText }),
+      el("p", { class: "fio-text", id: `${this.id}-terms`, "data-fio": "terms-text", text: this.terms.text || s.termsText }),
+      this.terms.privacyPolicyUrl
+        ? el("p", { class: "fio-text" }, el("a", { class: "fio-link", "data-fio": "privacy-link", href: this.terms.privacyPolicyUrl, target: "_blank", rel: "noopener noreferrer", text: s.privacyPolicy }))
+        : null,
       el("div", { class: "fio-row" }, decline, accept));
 
     const permission = el("section", { class: "fio-screen", "data-screen": "permission" },

@@ -17,6 +17,15 @@ import {
  */
 async function expectRejected(ctx, code, what, { method = "enroll", params = {} } = {}) {
   const { page, log } = ctx;
+  // The edge's answers during this call, so a wrong code says what the edge actually sent.
+  const answers = [];
+  const onResponse = async (res) => {
+    if (!new URL(res.url()).pathname.startsWith("/v1/")) return;
+    const entry = { url: res.url(), status: res.status(), body: null };
+    answers.push(entry);
+    entry.body = await res.text().catch((e) => `(unreadable: ${e.message})`);
+  };
+  page.on("response", onResponse);
   const id = await startCall(page, method, params);
   let sawError = null;
   const t0 = Date.now();
@@ -29,9 +38,11 @@ async function expectRejected(ctx, code, what, { method = "enroll", params = {} 
     await new Promise((r) => setTimeout(r, 60));
   }
   const r = await settled(page, id, { timeoutMs: 1000 });
-  log(`${what}: ${JSON.stringify(r)}; error screen ${JSON.stringify(sawError)}`);
+  page.off("response", onResponse);
+  const lastError = await page.evaluate(() => window.__openfioDebug?.lastError ?? null);
+  log(`${what}: ${JSON.stringify(r)}; error screen ${JSON.stringify(sawError)}; edge answers ${JSON.stringify(answers)}; widget error ${JSON.stringify(lastError)}`);
   assert.equal(r.ok, false, `${what}: must reject, resolved ${JSON.stringify(r.value)}`);
-  assert.equal(r.code, code, `${what}: expected ${codeName(code)} (${code}), got ${JSON.stringify(r.rejection)} (${codeName(r.code)})`);
+  assert.equal(r.code, code, `${what}: expected ${codeName(code)} (${code}), got ${JSON.stringify(r.rejection)} (${codeName(r.code)}); edge answers ${JSON.stringify(answers)}; widget error ${JSON.stringify(lastError)}`);
   assert.equal(r.rejection.type, "number", `${what}: rejects with a bare number, like fio.js`);
   assert.ok(sawError, `${what}: the widget showed its error screen`);
   assert.equal(sawError.errorMessage, en.errors[codeName(code)], `${what}: error text`);
@@ -77,7 +88,7 @@ test("unknown, paused or blocked application → UNAUTHORIZED; reactivated → s
   await expectServed(ctx, "reactivated app");
 });
 
-test("allowedOrigins not matching the page → FORBIDDDEN_ORIGIN; the page's host added → served", async (t) => {
+test("allowedOrigins not matching the page → FORBIDDDEN_ORIGIN; the page's origin added → served", async (t) => {
   const edge = await useEdge();
   // The page is http://127.0.0.1:<port>/ (the edge serves the demo site).
   const app = await createApp(edge, { allowedOrigins: ["example.com", "*.127.0.0.1"] });
@@ -85,7 +96,8 @@ test("allowedOrigins not matching the page → FORBIDDDEN_ORIGIN; the page's hos
   await openFio(ctx.page, edge, app.publicId);
   await expectRejected(ctx, FIO.FORBIDDDEN_ORIGIN, "page origin not allowed");
   await expectRejected(ctx, FIO.FORBIDDDEN_ORIGIN, "page origin not allowed (authenticate)", { method: "authenticate" });
-  await patchApp(edge, app.publicId, { options: { allowedOrigins: ["example.com", "127.0.0.1"] } });
+  // Origins are compared whole (scheme, host, port): the page's own origin is what is allowed.
+  await patchApp(edge, app.publicId, { options: { allowedOrigins: ["example.com", new URL(edge.url).origin] } });
   await expectServed(ctx, "page host allowed");
 });
 

@@ -72,7 +72,7 @@ export function video(name) {
 /** Throws a clear message when the library build or the wasm is not there yet. */
 export function requireBuiltSite() {
   const missing = [];
-  if (!existsSync(join(WWW, "fiojs/fio.js"))) missing.push(`${WWW}/fiojs/fio.js (bash scripts/build-js.sh)`);
+  if (!existsSync(join(WWW, "fiojs/fio.mjs"))) missing.push(`${WWW}/fiojs/fio.mjs (bash scripts/build-js.sh)`);
   if (!existsSync(join(WWW, "models"))) missing.push(`${WWW}/models/`);
   if (!existsSync(join(EDGE_DIR, "build/worker/shim.mjs"))) missing.push("edge-worker/build/ (bash edge-worker/build.sh)");
   if (missing.length) throw new Error(`browser tests need: ${missing.join(", ")}`);
@@ -340,7 +340,7 @@ export async function launch(t, { videoFile, fakeUi = true, extraArgs = [], phas
 // really come from the loopback edge: a document fulfilled by Playwright (page.route) has no
 // IP address, Chromium then treats it as public and its Local Network Access checks block every
 // request to 127.0.0.1 (the edge, the black hole, the proxy). The demo's own faceIO instance
-// only acts on clicks; the tests make their own (window.__fio) from /fiojs/fio.js.
+// only acts on clicks; the tests make their own (window.__fio) from /fiojs/fio.mjs.
 
 function pageHelpers() {
   // Shadow-piercing querySelector (open shadow roots), for the driver's polling.
@@ -378,7 +378,7 @@ function pageHelpers() {
 
 /**
  * Opens the edge's demo page and constructs `new faceIO(publicId, {edgeUrl})` as window.__fio
- * (the default export of <edge>/fiojs/fio.js). `edgeUrl` defaults to the edge itself.
+ * (the default export of <edge>/fiojs/fio.mjs). `edgeUrl` defaults to the edge itself.
  */
 export async function openFio(page, edge, publicId, { edgeUrl = edge.url, options = {} } = {}) {
   await page.addInitScript(pageHelpers);
@@ -386,12 +386,26 @@ export async function openFio(page, edge, publicId, { edgeUrl = edge.url, option
   if (!r || r.status() !== 200) throw new Error(`GET ${edge.url}/ → ${r && r.status()} (www/index.html)`);
   await page.evaluate(
     async ({ publicId, edgeUrl, options }) => {
-      const mod = await import("/fiojs/fio.js");
+      const mod = await import("/fiojs/fio.mjs");
       window.__faceIO = mod.default;
       window.__fio = new mod.default(publicId, { ...options, edgeUrl });
     },
     { publicId, edgeUrl, options },
   );
+}
+
+/**
+ * Opens the page at `url` with the harness's page helpers; the page must set window.__fio. With
+ * `html`, Playwright serves it at `url` (only for the edge's own origin: Chromium treats an
+ * intercepted page as public, so it may not call a loopback edge on another origin).
+ */
+export async function openPage(page, url, html) {
+  await page.addInitScript(pageHelpers);
+  if (html !== undefined) {
+    await page.route(url, (route) => route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: html }));
+  }
+  const r = await page.goto(url);
+  if (!r || r.status() !== 200) throw new Error(`GET ${url} → ${r && r.status()}`);
 }
 
 /** Replaces window.__fio by `new faceIO(publicId, {edgeUrl, ...options})` on the open page. */

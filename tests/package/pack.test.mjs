@@ -14,7 +14,9 @@ import { after, before, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+// scripts/build-js.sh assembles the published package in npm-package/ (its own README).
+const PKG_DIR = join(ROOT, "npm-package");
+const PKG_JSON = join(PKG_DIR, "package.json");
 const FIO = Object.freeze({
   PERMISSION_REFUSED: 1, NO_FACES_DETECTED: 2, UNRECOGNIZED_FACE: 3, MANY_FACES: 4, PAD_ATTACK: 5,
   FACE_MISMATCH: 6, NETWORK_IO: 7, WRONG_PIN_CODE: 8, PROCESSING_ERR: 9, UNAUTHORIZED: 10,
@@ -33,12 +35,14 @@ const tmp = mkdtempSync(join(tmpdir(), "openfio-pack-"));
 const project = join(tmp, "app");
 let packed = null; // npm pack --json entry: {filename, size, unpackedSize, files: [{path, size}]}
 let tarball = null;
+let PKG = null;
 
 before(() => {
-  if (process.env.OPENFIO_PACKAGE_SKIP_BUILD !== "1" || !existsSync(join(ROOT, "dist/fio.js"))) {
+  if (process.env.OPENFIO_PACKAGE_SKIP_BUILD !== "1" || !existsSync(PKG_JSON)) {
     run("bash", [join(ROOT, "scripts/build-js.sh")], { cwd: ROOT });
   }
-  const out = run("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: ROOT });
+  PKG = JSON.parse(readFileSync(PKG_JSON, "utf8"));
+  const out = run("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: PKG_DIR });
   // npm may print lifecycle output before the JSON array.
   packed = JSON.parse(out.slice(out.indexOf("[")))[0];
   tarball = join(tmp, packed.filename);
@@ -59,7 +63,8 @@ test("package.json: no runtime dependencies; exports, types and files point at r
     assert.ok(!v || (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0), `no ${k}: ${JSON.stringify(v)}`);
   }
   const installed = join(project, "node_modules/@openfio/fiojs");
-  for (const f of [PKG.main, PKG.module, PKG.browser, PKG.types, PKG.exports["."].types, PKG.exports["."].import, PKG.exports["./iife"], PKG.exports["./engine-worker.js"]]) {
+  const e = PKG.exports;
+  for (const f of [PKG.main, PKG.module, PKG.browser, PKG.types, e["."].types, e["."].import, e["."].require, e["./globals"].types, e["./fio.js"], e["./engine-worker.js"]]) {
     assert.ok(existsSync(join(installed, f)), `${f} is in the installed package`);
   }
 });
@@ -70,12 +75,13 @@ test("tarball: dist, wasm and types; no sources, tests, fixtures, models, build 
   for (const f of packed.files) t.diagnostic(`  ${String(f.size).padStart(10)}  ${f.path}`);
   assert.equal(statSync(tarball).size, packed.size, "npm's reported size is the tarball's");
   for (const f of [
-    "package.json", "README.md", "index.d.ts", "dist/index.d.ts", "dist/fio.js", "dist/fio.iife.js",
+    "package.json", "README.md", "index.d.ts", "globals.d.ts", "dist/index.d.ts", "dist/globals.d.ts",
+    "dist/fio.js", "dist/fio.mjs", "dist/fio.cjs",
     "dist/engine-worker.js", "dist/wasm/fio_wasm.js", "dist/wasm/fio_wasm_bg.wasm",
   ]) {
     assert.ok(files.includes(f), `the tarball has ${f}: ${files.join(", ")}`);
   }
-  const allowed = /^(package\.json|README\.md|LICENSE(\.\w+)?|index\.d\.ts|dist\/.+)$/;
+  const allowed = /^(package\.json|README\.md|LICENSE(\.\w+)?|index\.d\.ts|globals\.d\.ts|dist\/.+)$/;
   const stray = files.filter((f) => !allowed.test(f));
   assert.deepEqual(stray, [], "only package.json, README, LICENSE, index.d.ts and dist/");
   const banned = /(^|\/)(tests?|fixtures|target|node_modules|edge-worker|fio-[a-z]+|www|js|scripts|models|artifacts|benches)\/|\.(onnx|y4m|mp4|rs|map|tgz)$/;
@@ -110,7 +116,7 @@ test("Node import of the installed package: default class, named exports, FACEIO
     out.badParams = await f.enroll({ locale: 5 }).then(() => "resolved", (e) => e);
     out.restart = f.restartSession({});
     out.resolved = {
-      iife: import.meta.resolve("@openfio/fiojs/iife"),
+      classic: import.meta.resolve("@openfio/fiojs/fio.js"),
       worker: import.meta.resolve("@openfio/fiojs/engine-worker.js"),
       wasm: import.meta.resolve("@openfio/fiojs/wasm/fio_wasm_bg.wasm"),
     };
@@ -135,10 +141,79 @@ test("Node import of the installed package: default class, named exports, FACEIO
   assert.equal(out.restart, false, "restartSession() without a DOM → false");
   const base = pathToFileURL(join(project, "node_modules/@openfio/fiojs/")).href;
   assert.deepEqual(out.resolved, {
-    iife: `${base}dist/fio.iife.js`,
+    classic: `${base}dist/fio.js`,
     worker: `${base}dist/engine-worker.js`,
     wasm: `${base}dist/wasm/fio_wasm_bg.wasm`,
   });
+});
+
+test("require() of the installed package (CommonJS) gives the same API, without a DOM", () => {
+  const probe = join(project, "probe.cjs");
+  writeFileSync(probe, `
+    const fio = require("@openfio/fiojs");
+    const f = new fio.faceIO("app-public-id", { edgeUrl: "https://edge.example.com" });
+    console.log(JSON.stringify({
+      defaultIsClass: fio.default === fio.faceIO && typeof fio.default === "function",
+      codes: f.fetchAllErrorCodes(),
+      edgeUrl: f.edgeUrl,
+      resolved: require.resolve("@openfio/fiojs"),
+    }));
+  `);
+  const out = JSON.parse(run(process.execPath, [probe], { cwd: project }).trim());
+  assert.equal(out.defaultIsClass, true);
+  assert.deepEqual(out.codes, { ...FIO });
+  assert.equal(out.edgeUrl, "https://edge.example.com");
+  assert.ok(out.resolved.endsWith("dist/fio.cjs"), out.resolved);
+});
+
+test("bundled or server-side without edgeUrl: import works, ceremonies fail loudly naming edgeUrl", () => {
+  // Node is what a bundler's file:// import.meta.url and SSR look like: no http(s) script URL.
+  const probe = join(project, "probe-noedge.mjs");
+  writeFileSync(probe, `
+    import faceIO from "@openfio/fiojs";
+    const logged = [];
+    console.error = (...a) => logged.push(a.join(" "));
+    const f = new faceIO("app-public-id");
+    const r = await f.enroll().then(() => "resolved", (e) => e);
+    const bad = new faceIO("app-public-id", { edgeUrl: "ftp://edge.example.com" });
+    const r2 = await bad.authenticate().then(() => "resolved", (e) => e);
+    process.stdout.write(JSON.stringify({ r, r2, edgeUrl: f.edgeUrl, logged }));
+  `);
+  const out = JSON.parse(run(process.execPath, [probe], { cwd: project }));
+  assert.equal(out.r, FIO.PROCESSING_ERR, "no edge address → PROCESSING_ERR, not requests to 'null'");
+  assert.equal(out.r2, FIO.PROCESSING_ERR);
+  assert.notEqual(out.edgeUrl, "null");
+  assert.ok(out.logged.some((l) => /edgeUrl/.test(l) && /assetsUrl/.test(l)), `the console names the options: ${out.logged.join(" | ")}`);
+  assert.ok(out.logged.some((l) => /edgeUrl must be an http\(s\) URL/.test(l)), out.logged.join(" | "));
+});
+
+test("the classic script defines FACEIO's globals faceIO and fioErrCode", async () => {
+  const { runInNewContext } = await import("node:vm");
+  const src = readFileSync(join(project, "node_modules/@openfio/fiojs/dist/fio.js"), "utf8");
+  assert.ok(!/^\s*(import|export)\b/m.test(src), "no ES module syntax: a classic <script> must parse it");
+  const g = { console, URL, TextEncoder, setTimeout, clearTimeout, Promise };
+  g.globalThis = g;
+  runInNewContext(src, g);
+  assert.equal(typeof g.faceIO, "function", "global faceIO");
+  assert.deepEqual({ ...g.fioErrCode }, { ...FIO }, "global fioErrCode is FACEIO's table");
+  assert.equal(g.faceIO.fioErrCode, g.fioErrCode);
+  const f = new g.faceIO("app-public-id", { edgeUrl: "https://edge.example.com" });
+  assert.equal(f.fetchAllErrorCodes().PERMISSION_REFUSED, 1);
+});
+
+test("the package README is the integrator's: quick start first, every FACEIO code in its table", async () => {
+  const readme = readFileSync(join(project, "node_modules/@openfio/fiojs/README.md"), "utf8");
+  assert.match(readme.split("\n")[0], /^# @openfio\/fiojs/);
+  assert.ok(readme.indexOf("## Quick start") < readme.indexOf("## Error codes"), "quick start before the table");
+  assert.ok(!readme.includes("scripts/test.sh"), "not the contributors' README");
+  const { ERROR_CODES } = await import(pathToFileURL(join(ROOT, "js/errors.js")).href);
+  const rows = [...readme.matchAll(/^\| (\d+) \| ([A-Z_]+) \| (.+?) \| (.+?) \|$/gm)];
+  assert.deepEqual(
+    Object.fromEntries(rows.map((r) => [r[2], Number(r[1])])),
+    { ...ERROR_CODES },
+    "the table lists exactly FACEIO's codes, numbered as js/errors.js",
+  );
+  for (const r of rows) assert.ok(r[3].length > 10 && r[4].length > 5, `row ${r[2]} says when and what to do`);
 });
 
 test("tsc --noEmit --strict: types-check.ts against the installed package", () => {

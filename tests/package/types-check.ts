@@ -37,6 +37,12 @@ async function authenticateUser(): Promise<void> {
   console.log("Linked facial Id: " + userData.facialId);
   console.log("Payload: " + JSON.stringify(userData.payload));
   console.log((userData.payload as { email: string }).email);
+  // OpenFIO extension: a nonce in, a signed token out (both optional).
+  const signed: UserData = await faceio.authenticate({ nonce: "login-session-42" });
+  const token: string | undefined = signed.token;
+  console.log(token);
+  // @ts-expect-error the nonce is a string
+  await faceio.authenticate({ nonce: 42 });
 }
 
 function handleError(errCode: FioErrorCode): string {
