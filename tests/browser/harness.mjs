@@ -23,6 +23,7 @@ import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after } from "node:test";
+import { Edge, STATE_CALL, request, show } from "../edge/client.mjs";
 import { EDGE_DIR, EdgeInstance, ROOT, devVars, freePort } from "../edge/harness.mjs";
 
 export { ROOT, freePort };
@@ -31,31 +32,8 @@ export const VIDEO_DIR = join(process.env.FIXTURES_DATA || join(ROOT, "fixtures/
 export const ARTIFACTS = join(ROOT, "artifacts/browser");
 export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
-/** The 22 FACEIO error codes, as the brief and FACEIO's fio.js define them. */
-export const FIO = Object.freeze({
-  PERMISSION_REFUSED: 1,
-  NO_FACES_DETECTED: 2,
-  UNRECOGNIZED_FACE: 3,
-  MANY_FACES: 4,
-  PAD_ATTACK: 5,
-  FACE_MISMATCH: 6,
-  NETWORK_IO: 7,
-  WRONG_PIN_CODE: 8,
-  PROCESSING_ERR: 9,
-  UNAUTHORIZED: 10,
-  TERMS_NOT_ACCEPTED: 11,
-  UI_NOT_READY: 12,
-  SESSION_EXPIRED: 13,
-  TIMEOUT: 14,
-  TOO_MANY_REQUESTS: 15,
-  EMPTY_ORIGIN: 16,
-  FORBIDDDEN_ORIGIN: 17,
-  FORBIDDDEN_COUNTRY: 18,
-  UNIQUE_PIN_REQUIRED: 19,
-  SESSION_IN_PROGRESS: 20,
-  FACE_DUPLICATION: 21,
-  MINORS_NOT_ALLOWED: 22,
-});
+/** The 22 FACEIO error codes as FACEIO's guide defines them (tests/vectors/faceio-error-codes.json). */
+export const FIO = Object.freeze(JSON.parse(readFileSync(join(ROOT, "tests/vectors/faceio-error-codes.json"), "utf8")).codes);
 const FIO_NAME = new Map(Object.entries(FIO).map(([k, v]) => [v, k]));
 export const codeName = (c) => FIO_NAME.get(c) ?? `not a FACEIO code: ${JSON.stringify(c)}`;
 
@@ -187,66 +165,38 @@ export const DEFAULT_OPTIONS = Object.freeze({});
  */
 export async function createApp(edge, options = {}, name = "e2e") {
   const opts = options === DEFAULT_OPTIONS ? {} : { livenessMode: "off", ...options };
-  // Retrying is safe: a lost answer at worst leaves an extra, unused app.
-  const r = await fetchWithRetry(`${edge.url}/admin/apps`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name, options: opts }),
-  });
-  const body = await r.json().catch(() => null);
-  if (r.status !== 200 || !body?.publicId) {
-    throw new Error(`POST /admin/apps → ${r.status} ${JSON.stringify(body)}`);
-  }
-  return body;
+  // Retried on network errors: a lost answer at worst leaves an extra, unused app.
+  const r = await operator(edge).admin("POST", "/admin/apps", { name, options: opts });
+  if (r.status !== 200 || !r.body?.publicId) throw new Error(show(r));
+  return r.body;
 }
 
 /** Operator PATCH /admin/apps/{publicId} (`{status?, options?, name?}`); returns the app. */
 export async function patchApp(edge, publicId, body) {
-  const r = await fetchWithRetry(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const out = await r.json().catch(() => null);
-  if (r.status !== 200) throw new Error(`PATCH /admin/apps/${publicId} → ${r.status} ${JSON.stringify(out)}`);
-  return out;
-}
-
-/**
- * An operator/state request with a 30 s limit and two retries on network errors. Once in CI a
- * state check after a widget test got no answer for 300 s (undici's limit) while the next test's
- * requests to the same wrangler dev were served at once, and once a file's first POST
- * /admin/apps never reached the worker (8 min, no log line): stalled sockets, not the worker, so a
- * fresh request is fair. Only for idempotent calls or ones whose repeat is harmless.
- */
-async function fetchWithRetry(url, init = {}) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
-    } catch (e) {
-      if (attempt >= 2) throw e;
-    }
-  }
+  const r = await operator(edge).patchApp(publicId, body);
+  if (r.status !== 200) throw new Error(show(r));
+  return r.body;
 }
 
 /** Operator GET /admin/apps/{publicId}. */
 export async function getApp(edge, publicId) {
-  const r = await fetchWithRetry(`${edge.url}/admin/apps/${encodeURIComponent(publicId)}`, {
-    headers: { authorization: `Bearer ${edge.adminToken}` },
-  });
-  return { status: r.status, body: await r.json().catch(() => null) };
+  const r = await operator(edge).getApp(publicId);
+  return { status: r.status, body: r.body ?? null };
 }
 
 /** REST /appstats of an app (its secret key). */
 export async function appStats(edge, app) {
-  const r = await fetchWithRetry(`${edge.url}/appstats?key=${encodeURIComponent(app.apiKey)}`);
-  return r.json();
+  return (await request(`${edge.url}/appstats?key=${encodeURIComponent(app.apiKey)}`, STATE_CALL)).body;
 }
 
 /** REST /listfacialids of an app (its secret key). */
 export async function listFacialIds(edge, app) {
-  const r = await fetchWithRetry(`${edge.url}/listfacialids?key=${encodeURIComponent(app.apiKey)}`);
-  return r.json();
+  return (await request(`${edge.url}/listfacialids?key=${encodeURIComponent(app.apiKey)}`, STATE_CALL)).body;
+}
+
+/** The edge specs' operator client (tests/edge/client.mjs) bound to this edge. */
+function operator(edge) {
+  return new Edge({ url: edge.url, adminToken: edge.adminToken });
 }
 
 // ---------------------------------------------------------------------------------------------

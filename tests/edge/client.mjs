@@ -2,15 +2,11 @@
 
 import assert from "node:assert/strict";
 import { randomBytes, randomInt } from "node:crypto";
+import { ERROR_CODES } from "../../js/errors.js";
+import { isWeakPin } from "../../js/params.js";
 
-/** FACEIO codes (fio_core::ErrorCode): name → number, and the HTTP status the contract gives. */
-export const CODES = {
-  PERMISSION_REFUSED: 1, NO_FACES_DETECTED: 2, UNRECOGNIZED_FACE: 3, MANY_FACES: 4,
-  PAD_ATTACK: 5, FACE_MISMATCH: 6, NETWORK_IO: 7, WRONG_PIN_CODE: 8, PROCESSING_ERR: 9,
-  UNAUTHORIZED: 10, TERMS_NOT_ACCEPTED: 11, UI_NOT_READY: 12, SESSION_EXPIRED: 13, TIMEOUT: 14,
-  TOO_MANY_REQUESTS: 15, EMPTY_ORIGIN: 16, FORBIDDDEN_ORIGIN: 17, FORBIDDDEN_COUNTRY: 18,
-  UNIQUE_PIN_REQUIRED: 19, SESSION_IN_PROGRESS: 20, FACE_DUPLICATION: 21, MINORS_NOT_ALLOWED: 22,
-};
+/** FACEIO codes, name → number: the shipped table (js/errors.js, generated from fio_core). */
+export const CODES = ERROR_CODES;
 export const CODE_NAMES = Object.fromEntries(Object.entries(CODES).map(([k, v]) => [v, k]));
 export const STATUS = {
   UNRECOGNIZED_FACE: 401, WRONG_PIN_CODE: 401, UNAUTHORIZED: 401,
@@ -29,31 +25,37 @@ export function randomIp() {
   return `10.${randomInt(256)}.${randomInt(256)}.${1 + randomInt(254)}`;
 }
 
-/** A random 4–6 digit PIN that no weak-PIN rule rejects. */
+/** A random 4–6 digit PIN that the shipped weak-PIN rule (js/params.js) accepts. */
 export function strongPin(len = 6) {
   for (;;) {
     const pin = Array.from({ length: len }, () => String(randomInt(10))).join("");
     if (!isWeakPin(pin)) return pin;
   }
 }
-function isWeakPin(p) {
-  const d = [...p].map(Number);
-  const repeated = [...Array(p.length).keys()].slice(1).some(
-    (k) => p.length % k === 0 && p === p.slice(0, k).repeat(p.length / k),
-  );
-  const run = (step) => d.every((x, i) => i === 0 || x - d[i - 1] === step);
-  return repeated || run(1) || run(-1) || new Set(d).size < 3;
-}
 
-/** Raw response: status, headers, text and parsed JSON (or undefined). */
-export async function request(url, { method = "GET", headers = {}, body, json } = {}) {
+/**
+ * Raw response: status, headers, text and parsed JSON (or undefined). `retries` re-sends on a
+ * network error or timeout only (never on an HTTP answer): once in CI a state check got no answer
+ * for 300 s while the next requests to the same wrangler dev were served at once, and once a
+ * first POST /admin/apps never reached the worker — stalled sockets, not the worker. Only for
+ * calls whose repeat is harmless.
+ */
+export async function request(url, { method = "GET", headers = {}, body, json, timeoutMs = 60_000, retries = 0 } = {}) {
   const h = { ...headers };
   let b = body;
   if (json !== undefined) {
     b = JSON.stringify(json);
     if (!Object.keys(h).some((k) => k.toLowerCase() === "content-type")) h["content-type"] = "application/json";
   }
-  const res = await fetch(url, { method, headers: h, body: b, redirect: "manual", signal: AbortSignal.timeout(60_000) });
+  let res;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(url, { method, headers: h, body: b, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+      break;
+    } catch (e) {
+      if (attempt >= retries) throw e;
+    }
+  }
   const text = await res.text();
   let parsed;
   try {
@@ -63,6 +65,9 @@ export async function request(url, { method = "GET", headers = {}, body, json } 
   }
   return { status: res.status, headers: res.headers, text, body: parsed, url, method };
 }
+
+/** Options of an operator-API or state-check call: 30 s limit, two retries (see `request`). */
+export const STATE_CALL = Object.freeze({ timeoutMs: 30_000, retries: 2 });
 
 /** Human-readable summary of a response for assertion messages. */
 export function show(res) {
@@ -154,9 +159,10 @@ export class Edge {
   }
 
   // --- operator API ----------------------------------------------------------------------
+  /** The one operator-API client of the test suites (edge and browser specs). */
   admin(method, path, json, token = this.adminToken) {
     const headers = token === null ? {} : { authorization: `Bearer ${token}` };
-    return request(`${this.url}${path}`, { method, headers, json });
+    return request(`${this.url}${path}`, { method, headers, json, ...STATE_CALL });
   }
 
   /** Creates an app (quotas relaxed unless overridden) and returns a bound App. */
