@@ -15,6 +15,12 @@ pub const CHALLENGE_TTL_MS: u64 = 5 * 60 * 1000;
 /// Most liveness actions a challenge can carry (one random byte each).
 pub const MAX_ACTIONS: usize = 16;
 
+/// Prompts per challenge in `active` liveness mode, used by the edge when it issues challenges
+/// and by the liveness bench when it draws them. A screen replay of a real session that turns
+/// and nods on its own passed 1.1 % of random 3-action challenges in the liveness bench and
+/// none of 4-action ones (~2 s per prompt for a person).
+pub const ACTIVE_ACTIONS_PER_CHALLENGE: usize = 4;
+
 /// Live challenges a ledger holds before refusing new ones (bounds Durable Object memory).
 pub const MAX_LIVE_CHALLENGES: usize = 10_000;
 

@@ -24,7 +24,8 @@ pub mod template;
 
 pub use capture_schedule::{CaptureSchedule, CaptureStep, CapturedFrame};
 pub use challenge::{
-    new_challenge, Ceremony, Challenge, ChallengeLedger, Lineage, LivenessAction, CHALLENGE_TTL_MS,
+    new_challenge, Ceremony, Challenge, ChallengeLedger, Lineage, LivenessAction,
+    ACTIVE_ACTIONS_PER_CHALLENGE, CHALLENGE_TTL_MS,
 };
 pub use decision::{
     check_enrollment, check_frame, guidance, is_obscured, EnrollPolicy, FaceObservation,
