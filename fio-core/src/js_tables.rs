@@ -45,6 +45,8 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 
 /// Renders `js/generated/core-tables.js`: one frozen export per table, every one of them flat
 /// (numbers, strings, booleans and null inside), so `Object.freeze` makes it fully immutable.
+/// The freezes are marked pure so bundlers drop the tables the widget does not use (the liveness
+/// thresholds are for the tests; the wasm carries its own).
 pub fn render() -> String {
     let mut out = String::from(
         "// Generated from fio-core by `cargo test -p fio-core` (fio-core/src/js_tables.rs): do not edit.\n\
@@ -52,7 +54,7 @@ pub fn render() -> String {
     );
     let mut table = |doc: &str, name: &str, value: String| {
         let frozen = if value.starts_with(['{', '[']) {
-            format!("Object.freeze({value})")
+            format!("/* @__PURE__ */ Object.freeze({value})")
         } else {
             value
         };

@@ -2,7 +2,7 @@
 // Change the Rust source, then regenerate: UPDATE_JS_TABLES=1 cargo test -p fio-core js_tables
 
 /** FACEIO's error codes (fioErrCode.*), numbered and spelled as fio.js has them (fio_core::ErrorCode). */
-export const ERROR_CODES = Object.freeze({
+export const ERROR_CODES = /* @__PURE__ */ Object.freeze({
   "PERMISSION_REFUSED": 1,
   "NO_FACES_DETECTED": 2,
   "UNRECOGNIZED_FACE": 3,
@@ -28,7 +28,7 @@ export const ERROR_CODES = Object.freeze({
 });
 
 /** enroll() parameters and their defaults (fio_core::params::EnrollParams; timeouts in seconds, termsTimeout in minutes). */
-export const ENROLL_DEFAULTS = Object.freeze({
+export const ENROLL_DEFAULTS = /* @__PURE__ */ Object.freeze({
   "payload": null,
   "permissionTimeout": 27.0,
   "termsTimeout": 10.0,
@@ -40,7 +40,7 @@ export const ENROLL_DEFAULTS = Object.freeze({
 });
 
 /** authenticate() parameters and their defaults (fio_core::params::AuthenticateParams). */
-export const AUTHENTICATE_DEFAULTS = Object.freeze({
+export const AUTHENTICATE_DEFAULTS = /* @__PURE__ */ Object.freeze({
   "permissionTimeout": 27.0,
   "idleTimeout": 27.0,
   "replyTimeout": 40.0,
@@ -51,7 +51,7 @@ export const AUTHENTICATE_DEFAULTS = Object.freeze({
 export const MAX_PAYLOAD_BYTES = 16384;
 
 /** Method names fio.js accepts for enroll() (fio_core::params::ENROLL_METHOD_ALIASES). */
-export const ENROLL_ALIASES = Object.freeze([
+export const ENROLL_ALIASES = /* @__PURE__ */ Object.freeze([
   "enroll",
   "enrol",
   "register",
@@ -59,7 +59,7 @@ export const ENROLL_ALIASES = Object.freeze([
 ]);
 
 /** Method names fio.js accepts for authenticate() (fio_core::params::AUTHENTICATE_METHOD_ALIASES). */
-export const AUTHENTICATE_ALIASES = Object.freeze([
+export const AUTHENTICATE_ALIASES = /* @__PURE__ */ Object.freeze([
   "authenticate",
   "auth",
   "recognize",
@@ -67,14 +67,14 @@ export const AUTHENTICATE_ALIASES = Object.freeze([
 ]);
 
 /** The PIN policy an application gets unless it sets its own (fio_core::PinPolicy::default()). */
-export const DEFAULT_PIN_POLICY = Object.freeze({
+export const DEFAULT_PIN_POLICY = /* @__PURE__ */ Object.freeze({
   "minLen": 4,
   "maxLen": 16,
   "rejectWeak": true
 });
 
 /** PINs rejected as too common when the policy rejects weak PINs (fio_core::pin::COMMON_PINS). */
-export const COMMON_PINS = Object.freeze([
+export const COMMON_PINS = /* @__PURE__ */ Object.freeze([
   "0000",
   "1111",
   "1234",
@@ -116,7 +116,7 @@ export const COMMON_PINS = Object.freeze([
 ]);
 
 /** Languages the widget is translated into, BCP 47 primary subtags (fio_core::locale::SUPPORTED_LOCALES). */
-export const SUPPORTED_LOCALES = Object.freeze([
+export const SUPPORTED_LOCALES = /* @__PURE__ */ Object.freeze([
   "en",
   "es",
   "fr",
@@ -130,7 +130,7 @@ export const SUPPORTED_LOCALES = Object.freeze([
 export const DEFAULT_LOCALE = "en";
 
 /** Right-to-left primary subtags (fio_core::locale::RTL_LANGUAGES). */
-export const RTL_LANGUAGES = Object.freeze([
+export const RTL_LANGUAGES = /* @__PURE__ */ Object.freeze([
   "ar",
   "he",
   "fa",
@@ -138,7 +138,7 @@ export const RTL_LANGUAGES = Object.freeze([
 ]);
 
 /** The shipped liveness thresholds (fio_core::liveness::Thresholds::DEFAULT). */
-export const LIVENESS_THRESHOLDS = Object.freeze({
+export const LIVENESS_THRESHOLDS = /* @__PURE__ */ Object.freeze({
   "passiveMin": 0.5,
   "patternMax": 1.7,
   "minBlinksPassive": 1,
