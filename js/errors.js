@@ -1,32 +1,10 @@
 // FACEIO's error codes (fioErrCode.*), numbered and spelled exactly as fio.js exposes them —
-// FORBIDDDEN_ORIGIN / FORBIDDDEN_COUNTRY keep FACEIO's three Ds. Mirrors fio_core::ErrorCode
-// (fio-core/src/error_code.rs); kept in JS so fetchAllErrorCodes() works before the wasm loads.
-// `sameAsCore(fioWasm.errorCodes())` is the test-able equality with the Rust table.
+// FORBIDDDEN_ORIGIN / FORBIDDDEN_COUNTRY keep FACEIO's three Ds. The table is fio_core::ErrorCode,
+// generated into ./generated/core-tables.js (fio-core/src/js_tables.rs), so fetchAllErrorCodes()
+// works before the wasm loads. `sameAsCore(fioWasm.errorCodes())` checks the loaded wasm against it.
+import { ERROR_CODES } from "./generated/core-tables.js";
 
-export const ERROR_CODES = Object.freeze({
-  PERMISSION_REFUSED: 1,
-  NO_FACES_DETECTED: 2,
-  UNRECOGNIZED_FACE: 3,
-  MANY_FACES: 4,
-  PAD_ATTACK: 5,
-  FACE_MISMATCH: 6,
-  NETWORK_IO: 7,
-  WRONG_PIN_CODE: 8,
-  PROCESSING_ERR: 9,
-  UNAUTHORIZED: 10,
-  TERMS_NOT_ACCEPTED: 11,
-  UI_NOT_READY: 12,
-  SESSION_EXPIRED: 13,
-  TIMEOUT: 14,
-  TOO_MANY_REQUESTS: 15,
-  EMPTY_ORIGIN: 16,
-  FORBIDDDEN_ORIGIN: 17,
-  FORBIDDDEN_COUNTRY: 18,
-  UNIQUE_PIN_REQUIRED: 19,
-  SESSION_IN_PROGRESS: 20,
-  FACE_DUPLICATION: 21,
-  MINORS_NOT_ALLOWED: 22,
-});
+export { ERROR_CODES };
 
 const BY_CODE = new Map(Object.entries(ERROR_CODES).map(([k, v]) => [v, k]));
 

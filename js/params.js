@@ -1,24 +1,24 @@
-// Parameters of enroll()/authenticate(): FACEIO's names and defaults (fio-core/src/params.rs).
-// Timeouts are seconds except termsTimeout (minutes). Unknown properties are ignored, as
-// EnrollParams::from_json does; invalid values throw FioError(PROCESSING_ERR).
+// Parameters of enroll()/authenticate(): FACEIO's names and defaults, and the PIN check. The
+// data (defaults, limits, aliases, PIN policy and common PINs) is fio-core's, generated into
+// ./generated/core-tables.js; the checks are here, held to fio-core's answers by the golden
+// vectors in fio-core/tests/vectors/ (tests/package/core-tables.test.mjs).
+// Timeouts are seconds except termsTimeout (minutes). Unknown properties are ignored, as fio.js
+// ignores them; invalid values throw FioError(PROCESSING_ERR).
 
 import { ERROR_CODES, FioError } from "./errors.js";
+import {
+  AUTHENTICATE_ALIASES,
+  COMMON_PINS as COMMON_PIN_LIST,
+  DEFAULT_PIN_POLICY,
+  ENROLL_ALIASES,
+  ENROLL_DEFAULTS,
+  MAX_PAYLOAD_BYTES,
+} from "./generated/core-tables.js";
 
-export const DEFAULTS = Object.freeze({
-  permissionTimeout: 27, // seconds
-  termsTimeout: 10, // MINUTES
-  idleTimeout: 27, // seconds
-  replyTimeout: 40, // seconds
-  enrollIntroTimeout: 12, // seconds
-  locale: "auto",
-  userConsent: false,
-  payload: null,
-});
+/** enroll()'s defaults (a superset of authenticate()'s): seconds, termsTimeout in MINUTES. */
+export const DEFAULTS = ENROLL_DEFAULTS;
 
-export const MAX_PAYLOAD_BYTES = 16 * 1024;
-
-export const ENROLL_ALIASES = Object.freeze(["enroll", "enrol", "register", "record"]);
-export const AUTHENTICATE_ALIASES = Object.freeze(["authenticate", "auth", "recognize", "identify"]);
+export { AUTHENTICATE_ALIASES, DEFAULT_PIN_POLICY, ENROLL_ALIASES, MAX_PAYLOAD_BYTES };
 
 function bad(msg) {
   return new FioError(ERROR_CODES.PROCESSING_ERR, `invalid parameter: ${msg}`);
@@ -69,7 +69,7 @@ export function enrollParams(params) {
     throw bad("payload must be serializable JSON");
   }
   if (payload === undefined) payload = null;
-  if (payloadBytes(payload) > MAX_PAYLOAD_BYTES) throw bad("payload exceeds 16KB");
+  if (payloadBytes(payload) > MAX_PAYLOAD_BYTES) throw bad(`payload exceeds ${MAX_PAYLOAD_BYTES / 1024}KB`);
   const out = {
     payload,
     permissionTimeout: timeout(p, "permissionTimeout"),
@@ -108,16 +108,9 @@ function withMs(p) {
   };
 }
 
-// --- PIN rules (fio-core/src/pin.rs) -------------------------------------------------------
+// --- PIN rules (fio_core::pin: validate_pin, is_weak_pin) -----------------------------------
 
-export const COMMON_PINS = new Set([
-  "0000", "1111", "1234", "1212", "7777", "1004", "2000", "4444", "2222", "6969", "9999", "3333",
-  "5555", "6666", "1122", "1313", "8888", "4321", "2001", "1010", "2580", "0852", "5683", "1998",
-  "1999", "12345", "123456", "654321", "111111", "121212", "123123", "112233", "159753",
-  "147258", "123321", "666666", "696969", "000000",
-]);
-
-export const DEFAULT_PIN_POLICY = Object.freeze({ minLen: 4, maxLen: 16, rejectWeak: true });
+export const COMMON_PINS = new Set(COMMON_PIN_LIST);
 
 /** is_weak_pin: a repeated block, an ascending/descending run, or a common PIN. */
 export function isWeakPin(pin) {
@@ -137,11 +130,11 @@ export function isWeakPin(pin) {
 
 /** validate_pin → null when fine, else "notDigits" | "tooShort" | "tooLong" | "weak". */
 export function pinProblem(pin, policy = DEFAULT_PIN_POLICY) {
-  const minLen = Math.max(1, policy.minLen ?? 4);
-  const maxLen = policy.maxLen ?? 16;
+  const minLen = Math.max(1, policy.minLen ?? DEFAULT_PIN_POLICY.minLen);
+  const maxLen = policy.maxLen ?? DEFAULT_PIN_POLICY.maxLen;
   if (!/^[0-9]*$/.test(pin)) return "notDigits";
   if (pin.length < minLen) return "tooShort";
   if (pin.length > maxLen) return "tooLong";
-  if ((policy.rejectWeak ?? true) && isWeakPin(pin)) return "weak";
+  if ((policy.rejectWeak ?? DEFAULT_PIN_POLICY.rejectWeak) && isWeakPin(pin)) return "weak";
   return null;
 }

@@ -84,14 +84,6 @@ pub enum Error {
         /// Maximum allowed size in bytes.
         max: usize,
     },
-    /// An `enroll()`/`authenticate()` parameter is out of range.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParam {
-        /// Parameter name as in the JSON.
-        name: &'static str,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// A malformed request (bad JSON shape, wrong counts, bad IDs).
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -125,7 +117,6 @@ impl Error {
             | Self::InvalidEmbedding(_)
             | Self::InvalidTemplate(_)
             | Self::PayloadTooLarge { .. }
-            | Self::InvalidParam { .. }
             | Self::BadRequest(_)
             | Self::Internal(_) => ErrorCode::ProcessingErr,
         }
@@ -139,7 +130,6 @@ impl Error {
                 | Self::InvalidEmbedding(_)
                 | Self::InvalidTemplate(_)
                 | Self::PayloadTooLarge { .. }
-                | Self::InvalidParam { .. }
                 | Self::BadRequest(_)
         )
     }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod error_code;
 pub mod facial_id;
 pub mod iso8601;
+pub mod js_tables;
 pub mod liveness;
 pub mod locale;
 pub mod matching;

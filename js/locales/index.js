@@ -1,6 +1,9 @@
-// Widget languages and their resolution (mirrors fio-core/src/locale.rs): an explicit supported
-// code wins; "auto" (or empty) takes the first supported navigator.languages entry, then the
-// app's default locale; anything unsupported falls back to US English.
+// Widget languages and their resolution (fio_core::locale, whose tables are generated into
+// ../generated/core-tables.js; resolveLocale and isRtl answer fio-core's golden vectors,
+// fio-core/tests/vectors/locale.json): an explicit supported code wins; "auto" (or empty) takes
+// the first supported navigator.languages entry, then the app's default locale; anything
+// unsupported falls back to US English.
+import { DEFAULT_LOCALE, RTL_LANGUAGES, SUPPORTED_LOCALES } from "../generated/core-tables.js";
 import en from "./en.js";
 import es from "./es.js";
 import fr from "./fr.js";
@@ -9,10 +12,10 @@ import pt from "./pt.js";
 import ar from "./ar.js";
 import ja from "./ja.js";
 
+/** The strings of each of fio-core's SUPPORTED_LOCALES (tests/package/core-tables.test.mjs checks
+ * that the two lists agree). */
 export const LOCALES = { en, es, fr, de, pt, ar, ja };
-export const SUPPORTED_LOCALES = Object.keys(LOCALES);
-export const DEFAULT_LOCALE = "en";
-const RTL = ["ar", "he", "fa", "ur"];
+export { DEFAULT_LOCALE, SUPPORTED_LOCALES };
 
 function primary(tag) {
   return String(tag || "").trim().split(/[-_]/)[0].toLowerCase();
@@ -42,7 +45,7 @@ export function resolveLocale(requested, browserLangs = browserLanguages(), appD
 }
 
 export function isRtl(locale) {
-  return RTL.includes(primary(locale));
+  return RTL_LANGUAGES.includes(primary(locale));
 }
 
 const GROUPS = ["guidance", "actions", "errors"];

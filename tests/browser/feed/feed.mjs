@@ -9,8 +9,8 @@
 //                          evidence}]}, action = fio-core camelCase or "neutral");
 // clipPlan(segs, clip)     what a ceremony resting on `clip` plays: a resting stretch (with a
 //                          recognisable blink if the clip has one) and, per action, the segments
-//                          that clear the shipped threshold (fio-core's Thresholds::DEFAULT, read
-//                          from source) by MARGIN, measured from that resting pose.
+//                          that clear the shipped threshold (fio-core's Thresholds::DEFAULT, from
+//                          js/generated/core-tables.js) by MARGIN, measured from that resting pose.
 // Responder                polls window.__openfioDebug (the widget's debug state, faceIO option
 //                          {debug: true}); when it becomes `action:X` (a new actionStep), plays a
 //                          real segment of the clip showing X and then the resting neutral again.
@@ -27,6 +27,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { LIVENESS_THRESHOLDS } from "../../../js/generated/core-tables.js";
 import { FRAMES10_DIR, ROOT, ceremony, launch, openFio } from "../harness.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -77,22 +78,24 @@ export async function installFeed(ctx, edge, { camera = true, width = 400, heigh
 // Segments
 
 /**
- * The shipped liveness thresholds, read from fio-core's source (Thresholds::DEFAULT in
- * fio-core/src/liveness/verdict.rs) so segment filtering follows them; browser-tests.sh builds
- * the wasm from the same source. Falls back to the values below when the file cannot be parsed.
+ * The shipped liveness thresholds (fio-core's Thresholds::DEFAULT, generated into
+ * js/generated/core-tables.js, which `cargo test -p fio-core` keeps current), so segment
+ * filtering follows them; browser-tests.sh builds the wasm from the same source.
  */
 export function livenessThresholds() {
-  const th = { turn_yaw_deg: 15, look_up_pitch_deg: 10, closer_scale: 1.2, blink_closed_ratio: 0.7, action_timeout_ms: 8000, source: "fallback" };
-  try {
-    const src = readFileSync(join(ROOT, "fio-core/src/liveness/verdict.rs"), "utf8");
-    const block = src.slice(src.indexOf("pub const DEFAULT: Thresholds"));
-    for (const k of Object.keys(th)) {
-      const m = block.match(new RegExp(`\\b${k}:\\s*([0-9_.]+)`));
-      if (m) th[k] = Number(m[1].replace(/_/g, ""));
-    }
-    th.source = "fio-core/src/liveness/verdict.rs";
-  } catch { /* fallback values */ }
-  return th;
+  const t = LIVENESS_THRESHOLDS;
+  const th = {
+    turn_yaw_deg: t.turnYawDeg,
+    look_up_pitch_deg: t.lookUpPitchDeg,
+    closer_scale: t.closerScale,
+    blink_closed_ratio: t.blinkClosedRatio,
+    action_timeout_ms: t.actionTimeoutMs,
+  };
+  // A renamed Rust field must fail here, not turn into NaN strengths that filter every segment.
+  for (const [k, v] of Object.entries(th)) {
+    if (!Number.isFinite(v)) throw new Error(`js/generated/core-tables.js: LIVENESS_THRESHOLDS has no ${k}`);
+  }
+  return { ...th, source: "js/generated/core-tables.js" };
 }
 
 // A segment must clear the threshold by this margin, measured from the resting pose the test
