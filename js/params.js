@@ -1,7 +1,7 @@
 // Parameters of enroll()/authenticate(): FACEIO's names and defaults, and the PIN check. The
 // data (defaults, limits, aliases, PIN policy and common PINs) is fio-core's, generated into
 // ./generated/core-tables.js; the checks are here, held to fio-core's answers by the golden
-// vectors in fio-core/tests/vectors/ (tests/package/core-tables.test.mjs).
+// vectors in tests/vectors/ (tests/package/core-tables.test.mjs).
 // Timeouts are seconds except termsTimeout (minutes). Unknown properties are ignored, as fio.js
 // ignores them; invalid values throw FioError(PROCESSING_ERR).
 

@@ -4,7 +4,7 @@
 //! The module is committed; a test (`cargo test -p fio-core js_tables`) fails when it differs
 //! from [`render`], and rewrites it when `UPDATE_JS_TABLES=1` is set. Only data goes there: where
 //! JS keeps logic of its own (the PIN check, locale resolution), golden vectors under
-//! `fio-core/tests/vectors/` hold both implementations to the same answers.
+//! `tests/vectors/` hold both implementations to the same answers.
 
 use std::fmt::Write as _;
 

@@ -29,7 +29,7 @@ pub fn supported_locale(tag: &str) -> Option<&'static str> {
 /// anything else falls back to [`DEFAULT_LOCALE`], as FACEIO does for unsupported explicit codes.
 ///
 /// The widget's twin (js/locales/index.js `resolveLocale`) is held to the same answers by the
-/// golden vectors in `fio-core/tests/vectors/locale.json`.
+/// golden vectors in `tests/vectors/locale.json`.
 pub fn resolve_locale(
     requested: &str,
     browser_langs: &[String],
@@ -55,7 +55,7 @@ pub fn is_rtl(locale: &str) -> bool {
 mod tests {
     use super::*;
 
-    // resolve_locale's cases are the golden vectors (tests/vectors/locale.json, tests/vectors.rs),
+    // resolve_locale's cases are the golden vectors (tests/vectors/locale.json, fio-core/tests/rule_vectors.rs),
     // which the widget's resolver is checked against too.
 
     #[test]

@@ -1,6 +1,6 @@
 // Widget languages and their resolution (fio_core::locale, whose tables are generated into
 // ../generated/core-tables.js; resolveLocale and isRtl answer fio-core's golden vectors,
-// fio-core/tests/vectors/locale.json): an explicit supported code wins; "auto" (or empty) takes
+// tests/vectors/locale.json): an explicit supported code wins; "auto" (or empty) takes
 // the first supported navigator.languages entry, then the app's default locale; anything
 // unsupported falls back to US English.
 import { DEFAULT_LOCALE, RTL_LANGUAGES, SUPPORTED_LOCALES } from "../generated/core-tables.js";

@@ -1,7 +1,7 @@
 // The widget against fio-core, without a browser or the wasm: the tables js/ uses are the module
 // fio-core generates (js/generated/core-tables.js, kept current by `cargo test -p fio-core`), and
-// the rules JS implements itself answer fio-core's golden vectors (fio-core/tests/vectors/*.json,
-// which fio-core/tests/vectors.rs runs against the Rust functions).
+// the rules JS implements itself answer fio-core's golden vectors (tests/vectors/*.json,
+// which fio-core/tests/rule_vectors.rs runs against the Rust functions).
 //
 //   node --test tests/package/core-tables.test.mjs
 import assert from "node:assert/strict";
@@ -34,7 +34,7 @@ import {
 } from "../../js/locales/index.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const vectors = (name) => JSON.parse(readFileSync(join(ROOT, "fio-core/tests/vectors", name), "utf8"));
+const vectors = (name) => JSON.parse(readFileSync(join(ROOT, "tests/vectors", name), "utf8"));
 
 test("the generated module is data only, frozen, with fio-core's header", () => {
   const src = readFileSync(join(ROOT, "js/generated/core-tables.js"), "utf8");
