@@ -16,7 +16,7 @@
 // re-runs the same decision on it. When the app re-verifies liveness at the edge (the session
 // answer carries `evidenceKey`; active mode), the worker also keeps one 160×160 face crop per
 // step (the user at rest, then the clearest frame of each prompted action); they are sealed to
-// that key (evidence.js) and sent as `liveness.evidence` with this challenge's enroll /
+// that key (evidence-seal.js) and sent as `liveness.evidence` with this challenge's enroll /
 // authenticate request only.
 //
 // Closing the widget (× or Escape) rejects with: TERMS_NOT_ACCEPTED on the intro and terms
@@ -29,7 +29,7 @@ import { ERROR_CODES as E, FioError, errorName, toCode } from "./errors.js";
 import { pinProblem, DEFAULT_PIN_POLICY } from "./params.js";
 import { resolveLocale, strings, format } from "./locales/index.js";
 import { Widget } from "./widget/widget.js";
-import { sealEvidence } from "./evidence.js";
+import { sealEvidence } from "./evidence-seal.js";
 
 // Samples per ceremony, their span, the gap between full analyses and the prompts' cadence are
 // fio_core::capture_schedule's (run by the engine worker), which the liveness bench replays.

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { randomBytes, randomInt } from "node:crypto";
 import { ERROR_CODES } from "../../js/errors.js";
+import { EVIDENCE_INFO, evidenceAesKey, fromBase64, sealEvidence as shippedSeal, toBase64 } from "../../js/evidence-seal.js";
 import { isWeakPin } from "../../js/params.js";
 
 /** FACEIO codes, name → number: the shipped table (js/errors.js, generated from fio_core). */
@@ -330,8 +331,8 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Side of an evidence crop (fio_core::liveness::EVIDENCE_SIDE); a crop is side² RGB bytes. */
 export const EVIDENCE_SIDE = 160;
-/** HKDF info of the evidence key (edge-worker/src/evidence/sealing.rs). */
-export const EVIDENCE_INFO = "openfio evidence v1";
+/** HKDF info of the evidence key (the shipped js/evidence-seal.js). */
+export { EVIDENCE_INFO };
 
 /** `fio_core::liveness::CropBundle::to_bytes`: "FIE1", side u16 LE, count u8, then the crops. */
 export function cropBundle(crops, { side = EVIDENCE_SIDE, count = crops.length } = {}) {
@@ -342,38 +343,27 @@ export function cropBundle(crops, { side = EVIDENCE_SIDE, count = crops.length }
   return Buffer.concat([header, ...crops.map((c) => Buffer.from(c))]);
 }
 
-const utf8 = (s) => new TextEncoder().encode(s);
-const b64 = (bytes) => Buffer.from(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes).toString("base64");
-
 /**
- * Seals `bundle` to a ceremony's `evidenceKey` as the widget does (WebCrypto): ephemeral ECDH
- * P-256, HKDF-SHA256 of the shared x (salt = challenge ID, info "openfio evidence v1") → AES-256-GCM
- * with a random 12-byte iv and the challenge ID as additional data. Returns `{epk, iv, data}`
- * (base64). `salt`/`aad` override the challenge ID for forgeries.
+ * Seals `bundle` to a ceremony's `evidenceKey` with the widget's own code (js/evidence-seal.js).
+ * Forgeries (`salt`/`aad` other than the challenge ID, a chosen `iv`) use the shipped key
+ * derivation with the one input changed. Returns `{epk, iv, data}` (base64).
  */
 export async function sealEvidence(evidenceKey, challengeId, bundle, { salt = challengeId, aad = challengeId, iv } = {}) {
+  if (salt === challengeId && aad === challengeId && iv === undefined) return shippedSeal(evidenceKey, challengeId, bundle);
   const { subtle } = globalThis.crypto;
   const curve = { name: "ECDH", namedCurve: "P-256" };
-  const peer = await subtle.importKey("raw", Buffer.from(evidenceKey, "base64"), curve, false, []);
+  const peer = await subtle.importKey("raw", fromBase64(evidenceKey), curve, false, []);
   const eph = await subtle.generateKey(curve, true, ["deriveBits"]);
   const shared = await subtle.deriveBits({ name: "ECDH", public: peer }, eph.privateKey, 256);
-  const ikm = await subtle.importKey("raw", shared, "HKDF", false, ["deriveKey"]);
-  const key = await subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: utf8(salt), info: utf8(EVIDENCE_INFO) },
-    ikm,
-    { name: "AES-GCM", length: 256 },
-    false,
-    ["encrypt"],
-  );
+  const key = await evidenceAesKey(shared, salt, ["encrypt"]);
   const nonce = iv ?? globalThis.crypto.getRandomValues(new Uint8Array(12));
-  const data = await subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: utf8(aad) }, key, bundle);
-  const epk = await subtle.exportKey("raw", eph.publicKey);
-  return { epk: b64(epk), iv: b64(nonce), data: b64(data) };
+  const data = await subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: new TextEncoder().encode(aad) }, key, bundle);
+  return { epk: toBase64(await subtle.exportKey("raw", eph.publicKey)), iv: toBase64(nonce), data: toBase64(data) };
 }
 
 /** A fresh P-256 public key (base64, 65-byte uncompressed point) nobody at the edge holds. */
 export async function randomEvidenceKey() {
   const { subtle } = globalThis.crypto;
   const pair = await subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
-  return b64(await subtle.exportKey("raw", pair.publicKey));
+  return toBase64(await subtle.exportKey("raw", pair.publicKey));
 }

@@ -1,11 +1,11 @@
-// js/evidence.js (edge re-verification of liveness): the widget seals the evidence crop bundle to
+// js/evidence-seal.js (edge re-verification of liveness): the widget seals the evidence crop bundle to
 // the ceremony's edge key. Opened here with WebCrypto as the edge does (ECDH P-256 x-coordinate →
 // HKDF-SHA256(salt = challengeId, info = "openfio evidence v1") → AES-256-GCM, aad = challengeId).
 //
 //   node --test tests/package/evidence.test.mjs
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { EVIDENCE_INFO, fromBase64, sealEvidence, toBase64 } from "../../js/evidence.js";
+import { EVIDENCE_INFO, fromBase64, sealEvidence, toBase64 } from "../../js/evidence-seal.js";
 
 const { subtle } = globalThis.crypto;
 const enc = new TextEncoder();
