@@ -205,4 +205,56 @@ mod tests {
             );
         }
     }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    /// The vector shared with js/evidence.js (tests/vectors/evidence-seal.json; the JS side is
+    /// tests/package/golden.test.mjs): same key derivation, KDF, AAD and envelope on both sides.
+    #[test]
+    fn golden_vector_shared_with_js() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/vectors/evidence-seal.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let master = unhex(v["master_hex"].as_str().unwrap());
+        let ch = v["challenge_id"].as_str().unwrap().to_owned();
+        let bundle = unhex(v["bundle_hex"].as_str().unwrap());
+        let eph = SecretKey::from_slice(&unhex(v["ephemeral_hex"].as_str().unwrap())).unwrap();
+        let iv: [u8; IV_LEN] = unhex(v["iv_hex"].as_str().unwrap()).try_into().unwrap();
+        let key = ceremony_public_key(&master, &ch);
+        let secret = hex(&ceremony_secret(&master, &ch).to_bytes());
+        let sealed = seal_evidence(&key, &ch, &bundle, &eph, iv).unwrap();
+        let computed = serde_json::json!({
+            "ceremony_key": key,
+            "ceremony_secret_hex": secret,
+            "rust_sealed": serde_json::to_value(&sealed).unwrap(),
+        });
+        if std::env::var_os("UPDATE_VECTORS").is_some() {
+            for (k, x) in computed.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+            std::fs::write(&path, text).unwrap();
+            return;
+        }
+        for (k, x) in computed.as_object().unwrap() {
+            assert_eq!(&v[k], x, "{k} (UPDATE_VECTORS=1 rewrites it)");
+        }
+        let js: SealedEvidence = serde_json::from_value(v["js_sealed"].clone())
+            .expect("js_sealed present (run the JS side with UPDATE_VECTORS=1)");
+        assert_eq!(open_evidence(&master, &ch, &js).unwrap(), bundle);
+        assert_eq!(
+            open_evidence(&master, "ffffffffffffffffffffffffffffffff", &js),
+            Err(OpenError::Rejected)
+        );
+    }
 }
