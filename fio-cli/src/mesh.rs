@@ -1,5 +1,6 @@
 //! `fio mesh`: per-frame face-mesh cues (blinks, head pose, mouth, face size) for a y4m video or
-//! a list of images, as the live view would compute them.
+//! a list of images, as the live view would compute them. `fio-eval segments` finds the action
+//! segments of the fixture clips in the same cues.
 
 use std::path::Path;
 
@@ -7,11 +8,10 @@ use fio_vision::detect::{confident_faces, Detection, Detector, DETECTOR_MODEL};
 use fio_vision::mesh::{FaceMesh, MESH_MODEL};
 use fio_vision::pattern::pattern_score;
 use fio_vision::pipeline::{PHOTO_DETECTOR_SIZE, WEBCAM_DETECTOR_SIZE};
+use fio_vision::y4m::Y4mReader;
 use fio_vision::{Frame, Mesh, MeshCues, ModelFiles};
 use serde::Serialize;
 
-use crate::segments::{self, Sample};
-use crate::y4m::Y4mReader;
 use crate::{image_io, CliError};
 
 /// Cues of one frame: the largest confident face's, or none.
@@ -88,7 +88,7 @@ impl MeshOnly {
 }
 
 /// Confident faces in `frame` and the largest of them.
-pub(crate) fn largest_face(
+pub fn largest_face(
     detector: &Detector,
     frame: &Frame,
 ) -> Result<(usize, Option<Detection>), CliError> {
@@ -136,56 +136,32 @@ pub fn image_cues(
 pub struct Options {
     /// JSON (lines) instead of text.
     pub json: bool,
-    /// The action segments instead of per-frame cues.
-    pub segments: bool,
     /// Include the 468 points in the JSON lines.
     pub points: bool,
 }
 
-/// `fio mesh`: y4m videos or images; per-frame lines, or the action segments of the videos.
+/// `fio mesh`: per-frame lines for y4m videos or for images.
 pub fn run(models: &Path, inputs: &[String], opts: &Options) -> Result<(), CliError> {
     let videos = inputs
         .iter()
         .all(|i| i.to_ascii_lowercase().ends_with(".y4m"));
     if !videos {
-        if opts.segments {
-            return Err(CliError("--segments needs y4m videos".into()));
-        }
         return print_frames(&image_cues(models, inputs, opts.points)?, None, opts.json);
     }
-    let mut clips = Vec::new();
     for input in inputs {
         let frames = video_cues(models, Path::new(input), opts.points)?;
         let clip = clip_name(input);
-        if opts.segments {
-            clips.push(segments::find(&clip, &samples(&frames)));
-        } else {
-            print_frames(&frames, (inputs.len() > 1).then_some(&clip), opts.json)?;
-        }
-    }
-    if opts.segments {
-        print_segments(inputs, &clips, opts.json)?;
+        print_frames(&frames, (inputs.len() > 1).then_some(&clip), opts.json)?;
     }
     Ok(())
 }
 
 /// A video's name in reports: its file stem (`cap12` for `fixtures/data/video/cap12.y4m`).
-fn clip_name(path: &str) -> String {
+pub fn clip_name(path: &str) -> String {
     Path::new(path)
         .file_stem()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// The segment finder's view of the frames: cues only where exactly one face was found.
-fn samples(frames: &[FrameCues]) -> Vec<Sample> {
-    frames
-        .iter()
-        .map(|f| Sample {
-            time_s: f.time_s.unwrap_or(0.0),
-            cues: f.cues.clone().filter(|_| f.faces == 1),
-        })
-        .collect()
 }
 
 fn print_frames(frames: &[FrameCues], clip: Option<&String>, json: bool) -> Result<(), CliError> {
@@ -204,55 +180,6 @@ fn print_frames(frames: &[FrameCues], clip: Option<&String>, json: bool) -> Resu
     Ok(())
 }
 
-fn print_segments(
-    inputs: &[String],
-    clips: &[segments::ClipSegments],
-    json: bool,
-) -> Result<(), CliError> {
-    if json {
-        let all: Vec<&segments::Segment> = clips.iter().flat_map(|c| &c.segments).collect();
-        let summary: Vec<serde_json::Value> = clips
-            .iter()
-            .map(|c| {
-                let round = |x: f32| (x as f64 * 10.0).round() / 10.0;
-                let rest = c.rest.map(|r| {
-                    serde_json::json!({"yaw_deg": round(r.yaw_deg), "pitch_deg": round(r.pitch_deg),
-                                       "face_width_px": round(r.face_width_px)})
-                });
-                serde_json::json!({"clip": c.clip, "frames": c.frames,
-                                   "one_face_frames": c.one_face_frames, "rest": rest})
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "generated_by": format!("fio mesh --segments --json {}", inputs.join(" ")),
-            "conventions": segments::CONVENTIONS,
-            "thresholds": segments::thresholds(),
-            "clips": summary,
-            "segments": all,
-        });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(());
-    }
-    for c in clips {
-        let rest = c.rest.map_or("none".into(), |r| {
-            format!(
-                "yaw {:.1}°, pitch {:.1}°, width {:.0} px",
-                r.yaw_deg, r.pitch_deg, r.face_width_px
-            )
-        });
-        println!(
-            "{}: {} frames, {} with one face, rest: {rest}",
-            c.clip, c.frames, c.one_face_frames
-        );
-        for s in &c.segments {
-            println!(
-                "  {:<11} {:>6.1}–{:<6.1} {}",
-                s.action, s.start_s, s.end_s, s.evidence
-            );
-        }
-    }
-    Ok(())
-}
 fn text_line(f: &FrameCues) -> String {
     let at = match (&f.time_s, &f.file) {
         (Some(t), _) => format!("{t:7.2}s"),

@@ -46,11 +46,12 @@ if [ ! -f fixtures/data/video/cap12.y4m ] || [ ! -f fixtures/data/video/cap13.y4
   bash fixtures/fetch.sh
 fi
 # --workspace: the same feature set as `cargo test --workspace`, so this reuses its build instead
-# of recompiling tract with `-p fio-cli`'s narrower features. make-videos.sh runs `fio occlude`.
+# of recompiling tract with `-p fio-cli`'s narrower features. make-videos.sh runs
+# `fio-eval occlude`.
 step "cargo build --workspace --bins"
 cargo build --locked --workspace --bins
 step "derive the test videos"
-FIO_BIN="$CARGO_TARGET_DIR/debug/fio" bash tests/browser/make-videos.sh
+FIO_EVAL_BIN="$CARGO_TARGET_DIR/debug/fio-eval" bash tests/browser/make-videos.sh
 
 if [ "${OPENFIO_BROWSER_SKIP_BUILD:-0}" != 1 ]; then
   step "build the library and the demo site (scripts/build-js.sh)"

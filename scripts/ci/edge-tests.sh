@@ -9,11 +9,12 @@ cd "$ROOT"
 
 # The test profile's build (deps at opt-level 3, see Cargo.toml) is fast enough for a few dozen
 # photos and is already built by rust-tests.sh, so CI compiles tract once, not twice.
-step "cargo build --workspace --bins (fio, for fixture templates)"
+step "cargo build --workspace --bins (fio for fixture templates, fio-eval for evidence crops)"
 # --workspace: the same feature set as `cargo test --workspace`, so this reuses its build instead
 # of recompiling tract with `-p fio-cli`'s narrower features.
 cargo build --locked --workspace --bins
 export FIO_BIN="$CARGO_TARGET_DIR/debug/fio"
+export FIO_EVAL_BIN="$CARGO_TARGET_DIR/debug/fio-eval"
 
 if [ ! -d fixtures/data/face_recognition ] || [ ! -d fixtures/data/frames ]; then
   step "fetch fixtures"

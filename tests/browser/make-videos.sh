@@ -10,7 +10,7 @@
 #   switch_person.y4m two people taking turns: 1.2 s of cap12 (the enrolled man, moving), then
 #                     the 11 FG-NET frames of "Franck" (1.1 s), three times over (7 s), 400x300
 #   masked_cap12.y4m  the first 4 s of cap12 with a synthetic surgical mask painted on the face
-#                     in every frame (`fio occlude`, placed by the face mesh), 400x300
+#                     in every frame (`fio-eval occlude`, placed by the face mesh), 400x300
 #   ../frames10/<clip>/%05d.jpg  cap12/cap13 as JPEG frames at 10 fps, for the liveness tests'
 #                     canvas camera (tests/browser/feed/)
 #
@@ -71,18 +71,19 @@ if ! { [ -s "$sw" ] && [ "$sw" -nt "$OUT/cap12.y4m" ] && [ "$sw" -nt "$SELF" ]; 
   echo "made $sw"
 fi
 
-# Needs the fio binary (FIO_BIN, else the workspace's debug build): the mask is placed per frame
-# by the face mesh. Rebuilt when missing or older than cap12.y4m, this script or the binary.
+# Needs the fio-eval binary (FIO_EVAL_BIN, else the workspace's debug build): the mask is placed
+# per frame by the face mesh. Rebuilt when missing or older than cap12.y4m, this script or the
+# binary.
 mk="$OUT/masked_cap12.y4m"
-FIO="${FIO_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/fio}"
-if ! { [ -s "$mk" ] && [ "$mk" -nt "$OUT/cap12.y4m" ] && [ "$mk" -nt "$SELF" ] && [ "$mk" -nt "$FIO" ]; }; then
-  [ -x "$FIO" ] || { echo "make-videos.sh: $FIO missing (cargo build --workspace --bins, or set FIO_BIN)" >&2; exit 1; }
+FIO_EVAL="${FIO_EVAL_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/fio-eval}"
+if ! { [ -s "$mk" ] && [ "$mk" -nt "$OUT/cap12.y4m" ] && [ "$mk" -nt "$SELF" ] && [ "$mk" -nt "$FIO_EVAL" ]; }; then
+  [ -x "$FIO_EVAL" ] || { echo "make-videos.sh: $FIO_EVAL missing (cargo build --workspace --bins, or set FIO_EVAL_BIN)" >&2; exit 1; }
   work="$OUT/masked_cap12.tmp.$$"
   rm -rf "$work"
   mkdir -p "$work"
   ffmpeg -nostdin -hide_banner -loglevel error -y -i "$OUT/cap12.y4m" -t 4 -pix_fmt yuv420p \
     -f yuv4mpegpipe "$work/cut.y4m"
-  "$FIO" occlude surgicalMask "$work/cut.y4m" "$work/frames"
+  "$FIO_EVAL" occlude surgicalMask "$work/cut.y4m" "$work/frames"
   ffmpeg -nostdin -hide_banner -loglevel error -y -framerate 10 -i "$work/frames/%05d.ppm" \
     -r 10 -pix_fmt yuv420p -f yuv4mpegpipe "$work/out.y4m"
   mv -f "$work/out.y4m" "$mk"

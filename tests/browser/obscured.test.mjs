@@ -3,7 +3,7 @@
 // they never do, ends with NO_FACES_DETECTED after idleTimeout; nothing is enrolled. The same man
 // unmasked enrolls in that app, and with the option off (the default) the masked man enrolls.
 // The mask is synthetic: masked_cap12.y4m is cap12 with a surgical mask painted over the face in
-// every frame by `fio occlude` (tests/browser/make-videos.sh).
+// every frame by `fio-eval occlude` (tests/browser/make-videos.sh).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FIO, codeName, createApp, describe, enrollVia, getApp, isUuid, listFacialIds, useEdge } from "./harness.mjs";

@@ -1,8 +1,8 @@
 // Edge re-verification of liveness (app option `reverifyLiveness`, active mode): the widget seals
 // face crops of the ceremony to the session's `evidenceKey`; the edge opens them, measures them
 // with the widget's models and accepts only crops that show the prompted actions by the person of
-// the submitted template. Crops are real: `fio evidence-crops` on the cap12 webcam clip (what the
-// widget keeps: the rest pose and the clearest frame of each action).
+// the submitted template. Crops are real: `fio-eval evidence-crops` on the cap12 webcam clip
+// (what the widget keeps: the rest pose and the clearest frame of each action).
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ROOT, edgeLogFile, useEdge } from "./harness.mjs";
-import { faces, fioBinary } from "./templates.mjs";
+import { faces, fioEvalBinary } from "./templates.mjs";
 import {
   EVIDENCE_SIDE, Edge, assertClientError, assertError, assertOk, cropBundle, liveFor,
   randomEvidenceKey, sealEvidence, show, sleep, statCounters, strongPin,
@@ -25,8 +25,8 @@ const ACTIONS = ["turnLeft", "turnRight", "blink", "lookUp", "comeCloser"];
 const CROP_BYTES = EVIDENCE_SIDE * EVIDENCE_SIDE * 3;
 
 /**
- * `{rest, turnLeft, …, template}` of cap12 from `fio evidence-crops`, cached in $TMPDIR keyed by
- * the fio binary (like the templates of templates.mjs).
+ * `{rest, turnLeft, …, template}` of cap12 from `fio-eval evidence-crops`, cached in $TMPDIR keyed
+ * by the fio-eval binary (like the templates of templates.mjs).
  */
 function evidenceCrops() {
   const video = join(ROOT, "fixtures/data/video/cap12.y4m");
@@ -34,7 +34,7 @@ function evidenceCrops() {
     const r = spawnSync("bash", ["fixtures/fetch.sh"], { cwd: ROOT, stdio: "inherit" });
     if (r.status !== 0 || !existsSync(video)) throw new Error(`fixtures/fetch.sh did not produce ${video}`);
   }
-  const bin = fioBinary();
+  const bin = fioEvalBinary();
   const st = statSync(bin);
   const base = join(tmpdir(), "openfio-edge-tests");
   const dir = join(base, `evidence-cap12-${Math.floor(st.mtimeMs)}-${st.size}`);
@@ -46,7 +46,7 @@ function evidenceCrops() {
       encoding: "utf8",
       env: { ...process.env, FIO_MODELS: process.env.FIO_MODELS || join(ROOT, "models") },
     });
-    if (r.status !== 0) throw new Error(`fio evidence-crops failed (${r.status}): ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`fio-eval evidence-crops failed (${r.status}): ${r.stderr}`);
     try {
       renameSync(tmp, dir);
     } catch (e) {

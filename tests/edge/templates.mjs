@@ -110,18 +110,34 @@ function targetDir() {
   return process.env.CARGO_TARGET_DIR || join(ROOT, "target");
 }
 
+/**
+ * Path of a workspace binary: $`env`, else a release build of `pkg`, building one if none is
+ * found.
+ */
+function workspaceBinary(name, env, pkg) {
+  if (process.env[env]) {
+    if (!existsSync(process.env[env])) throw new Error(`${env}=${process.env[env]} does not exist`);
+    return process.env[env];
+  }
+  const candidates = [join(targetDir(), "release", name), join(ROOT, "target/release", name)];
+  for (const c of candidates) if (existsSync(c)) return c;
+  const r = spawnSync("cargo", ["build", "--release", "-p", pkg], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`cargo build --release -p ${pkg} failed`);
+  for (const c of candidates) if (existsSync(c)) return c;
+  throw new Error(`${name} binary not found in ${candidates.join(", ")}`);
+}
+
 /** Path of the `fio` binary: $FIO_BIN, else a release build, building one if none is found. */
 export function fioBinary() {
-  if (process.env.FIO_BIN) {
-    if (!existsSync(process.env.FIO_BIN)) throw new Error(`FIO_BIN=${process.env.FIO_BIN} does not exist`);
-    return process.env.FIO_BIN;
-  }
-  const candidates = [join(targetDir(), "release/fio"), join(ROOT, "target/release/fio")];
-  for (const c of candidates) if (existsSync(c)) return c;
-  const r = spawnSync("cargo", ["build", "--release", "-p", "fio-cli"], { cwd: ROOT, stdio: "inherit" });
-  if (r.status !== 0) throw new Error("cargo build --release -p fio-cli failed");
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw new Error(`fio binary not found in ${candidates.join(", ")}`);
+  return workspaceBinary("fio", "FIO_BIN", "fio-cli");
+}
+
+/**
+ * Path of the `fio-eval` binary (evaluation and fixture tooling, harness/fio-eval): $FIO_EVAL_BIN,
+ * else a release build, building one if none is found.
+ */
+export function fioEvalBinary() {
+  return workspaceBinary("fio-eval", "FIO_EVAL_BIN", "fio-eval");
 }
 
 function ensureFixtures(files) {

@@ -1,4 +1,5 @@
-//! Helpers shared by the `fio` binary's integration tests.
+//! Helpers shared by the integration tests of the `fio` and `fio-eval` binaries (fio-eval's
+//! tests include this file by path).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -6,7 +7,12 @@ use std::process::{Command, Output};
 
 /// A path below the repository root that must exist (fixtures come from `fixtures/fetch.sh`).
 pub fn repo_path(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
+    // The workspace root is the crate's nearest ancestor with the Cargo.lock.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|d| d.join("Cargo.lock").exists())
+        .expect("workspace root above the crate");
+    let p = root.join(rel);
     assert!(
         p.exists(),
         "{} missing: run `bash fixtures/fetch.sh`",
@@ -15,12 +21,23 @@ pub fn repo_path(rel: &str) -> PathBuf {
     p
 }
 
-/// Runs the `fio` binary built for this test run.
-pub fn fio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fio"))
+/// Runs the binary `bin` with `args`.
+fn run(bin: Option<&str>, name: &str, args: &[&str]) -> Output {
+    let bin = bin.unwrap_or_else(|| panic!("the {name} binary is not built for these tests"));
+    Command::new(bin)
         .args(args)
         .output()
-        .expect("run fio")
+        .unwrap_or_else(|e| panic!("run {name}: {e}"))
+}
+
+/// Runs the `fio` binary built for this test run (fio-cli's tests only).
+pub fn fio(args: &[&str]) -> Output {
+    run(option_env!("CARGO_BIN_EXE_fio"), "fio", args)
+}
+
+/// Runs the `fio-eval` binary built for this test run (fio-eval's tests only).
+pub fn fio_eval(args: &[&str]) -> Output {
+    run(option_env!("CARGO_BIN_EXE_fio-eval"), "fio-eval", args)
 }
 
 /// The command's stderr as text.
@@ -28,7 +45,8 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Asserts `fio` exited with `code`, named the problem (`needle`) on stderr and did not panic.
+/// Asserts the command exited with `code`, named the problem (`needle`) on stderr and did not
+/// panic.
 pub fn assert_fails(o: &Output, code: i32, needle: &str) {
     assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
     assert!(

@@ -107,7 +107,7 @@ export const MARGIN = 1.15;
 /**
  * How clearly a segment shows its action, in units of the shipped threshold (≥ 1 = recognisable),
  * measured from `base` ({yaw, pitch, width}: the resting pose before the prompts; fio-vision's
- * convention, pitch positive downwards) from the evidence fio mesh --segments wrote, else from the
+ * convention, pitch positive downwards) from the evidence `fio-eval segments` wrote, else from the
  * segment's own rest; null when there is no evidence to judge by.
  */
 export function segmentStrength(seg, th, base = null) {

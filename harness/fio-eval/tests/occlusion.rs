@@ -1,8 +1,9 @@
-//! `fio occlusion` on the labelled photos and the fixture webcam clips: the occlusion cue must
+//! `fio-eval occlusion` on the labelled photos and the fixture webcam clips: the occlusion cue must
 //! separate bare faces from (synthetic) masks and sunglasses at the shipped threshold.
 
+#[path = "../../../fio-cli/tests/common/mod.rs"]
 mod common;
-use common::{assert_fails, fio, repo_path};
+use common::{assert_fails, fio_eval, repo_path};
 
 use serde_json::Value;
 
@@ -19,7 +20,7 @@ fn row<'a>(report: &'a Value, condition: &str) -> &'a Value {
 #[test]
 fn occlusion_cue_separates_bare_faces_from_masks_and_sunglasses() {
     let labels = repo_path("fixtures/labels.csv");
-    let o = fio(&["occlusion", "--json", labels.to_str().unwrap()]);
+    let o = fio_eval(&["occlusion", "--json", labels.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(report["note"].as_str().unwrap().contains("synthetic"));
@@ -55,16 +56,16 @@ fn occlusion_cue_separates_bare_faces_from_masks_and_sunglasses() {
 
 #[test]
 fn bad_occlusion_input_fails_with_a_message() {
-    let o = fio(&["occlusion", "/nonexistent/labels.csv"]);
+    let o = fio_eval(&["occlusion", "/nonexistent/labels.csv"]);
     assert_fails(&o, 1, "/nonexistent/labels.csv");
 
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("labels.csv");
     std::fs::write(&csv, "file,identity\nno-identity-column\n").unwrap();
-    let o = fio(&["occlusion", csv.to_str().unwrap()]);
+    let o = fio_eval(&["occlusion", csv.to_str().unwrap()]);
     assert_fails(&o, 1, "expected `file,identity`");
 
-    let o = fio(&["occlusion"]);
+    let o = fio_eval(&["occlusion"]);
     assert_fails(&o, 2, "occlusion needs LABELS.csv");
 }
 
@@ -75,10 +76,10 @@ fn bad_occlude_input_fails_with_a_message() {
     let out = out.to_str().unwrap();
     let video = repo_path("fixtures/data/video/cap12.y4m");
     let video = video.to_str().unwrap();
-    let o = fio(&["occlude", "scarf", video, out]);
+    let o = fio_eval(&["occlude", "scarf", video, out]);
     assert_fails(&o, 1, "unknown occluder \"scarf\"");
-    let o = fio(&["occlude", "surgicalMask", "/nonexistent/clip.y4m", out]);
+    let o = fio_eval(&["occlude", "surgicalMask", "/nonexistent/clip.y4m", out]);
     assert_fails(&o, 1, "/nonexistent/clip.y4m");
-    let o = fio(&["occlude", "surgicalMask", video]);
+    let o = fio_eval(&["occlude", "surgicalMask", video]);
     assert_fails(&o, 2, "occlude needs CONDITION VIDEO.y4m OUT_DIR");
 }

@@ -1,11 +1,12 @@
-//! `fio evidence-crops` on the real cap12 clip with the real models: the crops it writes are what
+//! `fio-eval evidence-crops` on the real cap12 clip with the real models: the crops it writes are what
 //! the widget would send for edge re-verification, so the edge's decision must accept them as a
 //! live ceremony and refuse forgeries built from them.
 
 use std::path::Path;
 
+#[path = "../../../fio-cli/tests/common/mod.rs"]
 mod common;
-use common::{assert_fails, fio, repo_path, stderr};
+use common::{assert_fails, fio_eval, repo_path, stderr};
 
 use fio_core::liveness::{
     verify_evidence, CropBundle, FrameCues, Thresholds, Verdict, EVIDENCE_SIDE,
@@ -39,14 +40,14 @@ fn measure(v: &EvidenceVerifier, crops: &[Vec<u8>], template: &Template) -> Vec<
 fn crops_of_a_real_clip_pass_the_edge_and_a_still_does_not() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("cap12");
-    let o = fio(&[
+    let o = fio_eval(&[
         "evidence-crops",
         repo_path("fixtures/data/video/cap12.y4m").to_str().unwrap(),
         repo_path("fixtures/segments.json").to_str().unwrap(),
         dir.to_str().unwrap(),
         "--json",
     ]);
-    assert!(o.status.success(), "fio failed: {}", stderr(&o));
+    assert!(o.status.success(), "fio-eval failed: {}", stderr(&o));
     let report: Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
     assert_eq!(report["clip"], "cap12");
     assert_eq!(report["missing"].as_array().unwrap().len(), 0, "{report}");
@@ -137,14 +138,18 @@ fn bad_input_is_a_clear_error() {
     let segments = repo_path("fixtures/segments.json");
     let segments = segments.to_str().unwrap();
 
-    assert_fails(&fio(&["evidence-crops", video, segments]), 2, "OUT_DIR");
     assert_fails(
-        &fio(&["evidence-crops", "/nonexistent/cap12.y4m", segments, out]),
+        &fio_eval(&["evidence-crops", video, segments]),
+        2,
+        "OUT_DIR",
+    );
+    assert_fails(
+        &fio_eval(&["evidence-crops", "/nonexistent/cap12.y4m", segments, out]),
         1,
         "/nonexistent/cap12.y4m",
     );
     assert_fails(
-        &fio(&["evidence-crops", video, "/nonexistent/segments.json", out]),
+        &fio_eval(&["evidence-crops", video, "/nonexistent/segments.json", out]),
         1,
         "/nonexistent/segments.json",
     );
@@ -155,13 +160,13 @@ fn bad_input_is_a_clear_error() {
     };
     let not_json = write("broken.json", "{\"segments\": [");
     assert_fails(
-        &fio(&["evidence-crops", video, &not_json, out]),
+        &fio_eval(&["evidence-crops", video, &not_json, out]),
         1,
         "not JSON",
     );
     let wrong_shape = write("shape.json", r#"{"segments": [{"clip": "cap12"}]}"#);
     assert_fails(
-        &fio(&["evidence-crops", video, &wrong_shape, out]),
+        &fio_eval(&["evidence-crops", video, &wrong_shape, out]),
         1,
         "not a segments file",
     );
@@ -170,7 +175,7 @@ fn bad_input_is_a_clear_error() {
         r#"{"segments": [{"clip": "cap99", "action": "neutral", "start_s": 0, "end_s": 4}]}"#,
     );
     assert_fails(
-        &fio(&["evidence-crops", video, &other_clip, out]),
+        &fio_eval(&["evidence-crops", video, &other_clip, out]),
         1,
         "no segments for clip \"cap12\"",
     );
@@ -179,13 +184,13 @@ fn bad_input_is_a_clear_error() {
         r#"[{"clip": "cap12", "action": "blink", "start_s": 25.5, "end_s": 25.9}]"#,
     );
     assert_fails(
-        &fio(&["evidence-crops", video, &no_rest, out]),
+        &fio_eval(&["evidence-crops", video, &no_rest, out]),
         1,
         "no neutral segment",
     );
     let not_video = write("cap12.y4m", "this is not a video\n");
     assert_fails(
-        &fio(&["evidence-crops", &not_video, segments, out]),
+        &fio_eval(&["evidence-crops", &not_video, segments, out]),
         1,
         &format!("{not_video}: not a YUV4MPEG2 file"),
     );

@@ -1,11 +1,12 @@
 //! Edge re-verification from recorded video: evidence crops cut from decoded frames as the widget
 //! cuts them, measured as the edge measures them (`fio_vision::evidence`), judged by
-//! `fio_core::liveness::verify_evidence`. Used by `fio liveness-eval` (row d) and by
-//! `fio evidence-crops`, which writes one bona fide clip's crops for the edge specs.
+//! `fio_core::liveness::verify_evidence`. Used by `fio-eval liveness-eval` (rows d and e) and by
+//! `fio-eval evidence-crops`, which writes one bona fide clip's crops for the edge specs.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use fio_cli::CliError;
 use fio_core::liveness::{
     crop_cues, verify_evidence, FrameCues, Thresholds, Verdict, EVIDENCE_SIDE,
 };
@@ -13,16 +14,32 @@ use fio_core::{LivenessAction, Template};
 use fio_vision::detect::{confident_faces, Detector, DETECTOR_MODEL};
 use fio_vision::evidence::{evidence_crop, CropMeasure, EvidenceVerifier, EVIDENCE_MODELS};
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
+use fio_vision::y4m::Y4mReader;
 use fio_vision::{Engine, Frame, ModelFiles};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::liveness_eval::{
-    active_ceremony, analyse_frame, answer_with, capture_of, read_segments, EvidenceJob, Recording,
+use crate::replay::{
+    action_name, active_ceremony, analyse_frame, answer_with, capture_of, read_segments, Recording,
     Segment,
 };
-use crate::y4m::Y4mReader;
-use crate::CliError;
+
+/// Evidence a client sends for one ceremony, to be cut from recorded frames and re-verified.
+#[derive(Clone, Debug)]
+pub struct EvidenceJob {
+    /// The table row it counts in.
+    pub row: &'static str,
+    /// `bona fide` or the attack species.
+    pub who: String,
+    /// The challenge's actions.
+    pub actions: Vec<LivenessAction>,
+    /// Source (recording, frame) of each crop: rest, then one per action.
+    pub frames: Vec<(usize, usize)>,
+    /// Resting face width, fraction of the frame width (the crops' common scale).
+    pub rest_width: f32,
+    /// The template the crops are compared with (base64).
+    pub reference: String,
+}
 
 /// Centre of the largest confident face (the widget's detection box), or of the frame.
 pub fn face_center(detector: &Detector, frame: &Frame) -> Result<[f32; 2], CliError> {
@@ -187,7 +204,7 @@ pub fn judge(
     keys.retain(|_, set| !set.is_empty());
     let total: usize = keys.values().map(BTreeSet::len).sum();
     eprintln!(
-        "fio liveness-eval: edge re-verification of {} ceremonies: {} crops cached, measuring {total}",
+        "fio-eval liveness-eval: edge re-verification of {} ceremonies: {} crops cached, measuring {total}",
         jobs.len(),
         measured.len()
     );
@@ -214,7 +231,7 @@ pub fn judge(
     }
     if total > 0 {
         eprintln!(
-            "fio liveness-eval: measured {total} crops in {:.0} s",
+            "fio-eval liveness-eval: measured {total} crops in {:.0} s",
             started.elapsed().as_secs_f64()
         );
         cache.save(cache_dir)?;
@@ -269,16 +286,9 @@ fn decode_frames(
     Ok(out)
 }
 
-fn action_key(a: LivenessAction) -> String {
-    serde_json::to_value(a)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// `fio evidence-crops VIDEO.y4m SEGMENTS.json OUT_DIR`: the widget's evidence of one bona fide
+/// `fio-eval evidence-crops VIDEO.y4m SEGMENTS.json OUT_DIR`: the widget's evidence of one bona fide
 /// clip. A neutral capture, then for each action a one-action challenge answered by the clip's
-/// real segment of it (as `fio liveness-eval` answers prompts); the session's evidence slots pick
+/// real segment of it (as `fio-eval liveness-eval` answers prompts); the session's evidence slots pick
 /// the frames. Writes `rest.rgb` and `<action>.rgb` (160×160 RGB, all at the rest scale) and
 /// `template.txt` (the session's reference template, base64).
 pub fn crops_command(
@@ -316,14 +326,14 @@ pub fn crops_command(
     let wanted: Vec<(LivenessAction, Vec<&Segment>)> = LivenessAction::ALL
         .into_iter()
         .map(|a| {
-            let name = action_key(a);
+            let name = action_name(a);
             (a, segs.iter().filter(|s| s.action == name).collect())
         })
         .collect();
     let missing: Vec<String> = wanted
         .iter()
         .filter(|(_, v)| v.is_empty())
-        .map(|(a, _)| action_key(*a))
+        .map(|(a, _)| action_name(*a))
         .collect();
     if missing.len() == wanted.len() {
         return Err(CliError(format!(
@@ -406,12 +416,12 @@ pub fn crops_command(
                 continue;
             };
             rest.get_or_insert((*r, w, t));
-            chosen.push((action_key(*action), *f));
+            chosen.push((action_name(*action), *f));
             done = true;
             break;
         }
         if !done && !options.is_empty() {
-            failed.push(action_key(*action));
+            failed.push(action_name(*action));
         }
     }
     let Some((rest_frame, rest_width, template)) = rest else {
@@ -468,13 +478,13 @@ pub fn crops_command(
     }
     if !missing.is_empty() {
         eprintln!(
-            "fio evidence-crops: clip {clip:?} has no segment of {}",
+            "fio-eval evidence-crops: clip {clip:?} has no segment of {}",
             missing.join(", ")
         );
     }
     if !failed.is_empty() {
         eprintln!(
-            "fio evidence-crops: no segment of {} passes the widget's challenge",
+            "fio-eval evidence-crops: no segment of {} passes the widget's challenge",
             failed.join(", ")
         );
     }

@@ -1,44 +1,39 @@
-//! `fio liveness-eval`: ISO/IEC 30107-3 figures (APCER per attack species, BPCER) of the shipped
-//! liveness decision, replaying real and attack videos through the code the widget runs.
+//! `fio-eval liveness-eval`: ISO/IEC 30107-3 figures (APCER per attack species, BPCER) of the
+//! shipped liveness decision, replaying real and attack videos through the code the widget runs.
 //!
 //! Each video frame is analysed once by the widget's own per-frame engine
 //! (`fio_vision::frame_engine`), in full. Ceremonies are then simulated from many start offsets
 //! and many random challenges by driving the widget's capture schedule
 //! (`fio_core::capture_schedule`) and liveness session (`fio_core::liveness::Session`) frame by
-//! frame, as the engine worker does: on the frames the schedule leaves to the fast path, the
-//! full stages' results (passive score, template) are dropped, which is exactly what the fast
-//! path computes (`fio-vision/tests/frame_engine.rs`). A recording cannot answer a random
-//! challenge, so a bona fide active ceremony is assembled the way a person would respond: each
-//! prompt is answered by a real segment of the clips that shows that action
-//! (`fixtures/segments.json`, found with `fio mesh --segments`). Attack videos simply keep playing
+//! frame, as the engine worker does ([`crate::replay`]): on the frames the schedule leaves to the
+//! fast path, the full stages' results (passive score, template) are dropped, which is exactly
+//! what the fast path computes (`fio-vision/tests/frame_engine.rs`). A recording cannot answer a
+//! random challenge, so a bona fide active ceremony is assembled the way a person would respond:
+//! each prompt is answered by a real segment of the clips that shows that action
+//! (`fixtures/segments.json`, found with `fio-eval segments`). Attack videos simply keep playing
 //! (looped, as Chromium's fake camera does).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fio_core::liveness::{FrameCues, Progress, Session, Step, Thresholds, Verdict};
+use fio_cli::CliError;
+use fio_core::liveness::{Session, Thresholds, Verdict};
 use fio_core::protocol::LivenessMode;
-use fio_core::{
-    new_challenge, CaptureSchedule, CaptureStep, CapturedFrame, Ceremony, Guidance, LivenessAction,
-    CHALLENGE_TTL_MS,
-};
+use fio_core::{new_challenge, Ceremony, LivenessAction, CHALLENGE_TTL_MS};
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
-use fio_vision::{Engine, Frame, ModelFiles};
-use serde::{Deserialize, Serialize};
+use fio_vision::{Engine, ModelFiles};
+use serde::Serialize;
 
-use crate::y4m::Y4mReader;
-use crate::CliError;
+use crate::evidence::{self, EvidenceJob};
+use crate::replay::{
+    action_name, active_ceremony, answer_with, capture_of, read_segments, record, Recording,
+    Sample, Segment, Widget, GIVE_UP_MS,
+};
 
 mod evidence_rows;
 use evidence_rows::tampered_job;
-pub use evidence_rows::{EvidenceJob, EVIDENCE_ROW, PICKING_ROW};
+pub use evidence_rows::{EVIDENCE_ROW, PICKING_ROW};
 
-/// The ceremony whose capture schedule is replayed: enrollment, the longer capture (4 samples
-/// over at least 1.8 s; authentication takes 2 over 0.3 s).
-const CEREMONY: Ceremony = Ceremony::Enroll;
-/// The widget gives up on a capture that never gets its samples after this long: its hard cap
-/// `max(2 × idleTimeout, 60 s)` with the default idleTimeout (27 s).
-const GIVE_UP_MS: f64 = 60_000.0;
 /// [`ACTIONS_PER_CHALLENGE`], or `FIO_LIVENESS_ACTIONS` when sweeping.
 fn actions_per_challenge() -> usize {
     std::env::var("FIO_LIVENESS_ACTIONS")
@@ -49,141 +44,12 @@ fn actions_per_challenge() -> usize {
 
 /// Random challenges simulated per start offset of an attack video.
 const CHALLENGES_PER_START: usize = 12;
-/// Seconds of footage played before and after an action segment when answering a prompt.
-const ANSWER_MARGIN_S: f64 = 0.8;
 /// Random challenges simulated per neutral bona fide segment.
 const CHALLENGES_PER_NEUTRAL: usize = 16;
 /// Attack start offsets (frames) re-verified in row (d): every 2 s, half of row (c)'s starts.
 const EVIDENCE_ATTACK_STRIDE: usize = 20;
 /// Prompts per challenge: the edge's `ACTIVE_LIVENESS_ACTIONS` (edge-worker/src/app_config.rs).
 const ACTIONS_PER_CHALLENGE: usize = 4;
-
-/// One frame as the widget's engine analyses it in full; [`Sample::analysed`] gives the fast
-/// path's view of it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Sample {
-    /// Cues fed to the liveness session (with the passive score when fully analysed).
-    pub cues: FrameCues,
-    /// Base64 template, on fully analysed frames with a face.
-    pub template: Option<String>,
-    /// The engine's guidance.
-    pub guidance: Guidance,
-    /// The largest face is obscured.
-    pub obscured: bool,
-    /// Where the frame comes from, (recording index, frame index): the evidence crops are cut
-    /// from that decoded frame. Set after loading ([`Recording::tag`]), not cached.
-    #[serde(skip)]
-    pub src: Option<(usize, usize)>,
-}
-
-impl Sample {
-    /// The frame as the widget saw it: fully analysed, or by the fast path (no passive score, no
-    /// template).
-    pub fn analysed(&self, full: bool) -> Sample {
-        let mut s = self.clone();
-        if !full {
-            s.cues.passive = None;
-            s.template = None;
-        }
-        s
-    }
-}
-
-/// One ceremony's state in the widget's engine worker: the capture schedule picks fast or full
-/// analysis for each frame, the liveness session takes its cues.
-struct Widget {
-    session: Session,
-    schedule: CaptureSchedule,
-}
-
-impl Widget {
-    fn new(mode: LivenessMode, actions: &[LivenessAction], th: &Thresholds) -> Self {
-        Widget {
-            session: Session::with_thresholds(mode, actions.to_vec(), *th),
-            schedule: CaptureSchedule::new(CEREMONY, mode, th.blink_wait_ms, false),
-        }
-    }
-
-    /// Analyses `x` as the schedule asks and feeds it to the session: the frame as analysed, the
-    /// session's step and the schedule's.
-    fn push(&mut self, x: &Sample) -> (Sample, Step, CaptureStep) {
-        let full = self.schedule.full(x.cues.t_ms);
-        let a = x.analysed(full);
-        let step = self.session.push(a.cues, a.template.as_deref());
-        let cap = self.schedule.record(&CapturedFrame {
-            t_ms: a.cues.t_ms,
-            full,
-            faces: a.cues.faces as usize,
-            guidance: a.guidance,
-            obscured: a.obscured,
-            main: a.template.is_some(),
-            blinks: step.blinks,
-            ready: step.ready,
-        });
-        (a, step, cap)
-    }
-}
-
-/// The frames of one video.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Recording {
-    /// File stem.
-    pub name: String,
-    /// Attack species, `None` for bona fide.
-    pub species: Option<String>,
-    /// Analysed frames at the video's frame rate.
-    pub samples: Vec<Sample>,
-    /// The video file (for evidence crops), not cached.
-    #[serde(skip)]
-    pub video: PathBuf,
-}
-
-impl Recording {
-    /// Marks every sample with its origin: this recording's index `index` and its frame number.
-    pub fn tag(&mut self, index: usize) {
-        for (i, s) in self.samples.iter_mut().enumerate() {
-            s.src = Some((index, i));
-        }
-    }
-}
-
-/// A real segment that shows one action (from `fixtures/segments.json`).
-#[derive(Clone, Debug, Deserialize)]
-pub struct Segment {
-    /// Clip name (`cap12`, `cap13`).
-    pub clip: String,
-    /// Action in fio-core's camelCase, or `neutral`.
-    pub action: String,
-    /// Start, seconds.
-    pub start_s: f64,
-    /// End, seconds.
-    pub end_s: f64,
-}
-
-/// Analyses every frame of a y4m video (`fps` from its header) into samples.
-pub fn record(engine: &Engine, path: &Path) -> Result<Vec<Sample>, CliError> {
-    let mut reader = Y4mReader::open(path)?;
-    let frame_ms = 1000.0 / reader.fps.max(1.0);
-    let mut out = Vec::new();
-    let mut i = 0usize;
-    while let Some(frame) = reader.next_frame()? {
-        out.push(analyse_frame(engine, &frame, i as f64 * frame_ms)?);
-        i += 1;
-    }
-    Ok(out)
-}
-
-/// The frame at `t` ms as the widget's engine analyses it in full (`Engine::analyze`).
-pub fn analyse_frame(engine: &Engine, frame: &Frame, t: f64) -> Result<Sample, CliError> {
-    let a = engine.analyze(frame, true, &|| t)?;
-    Ok(Sample {
-        cues: FrameCues { t_ms: t, ..a.cues },
-        template: a.main.map(|m| m.template),
-        guidance: a.guidance,
-        obscured: a.obscured,
-        src: None,
-    })
-}
 
 /// Deterministic bytes for challenges (SplitMix64): the bench must be reproducible.
 struct Rng(u64);
@@ -273,117 +139,6 @@ fn passive_ceremony(feed: impl Iterator<Item = Sample>, th: &Thresholds) -> (Ver
         w.session.outcome().verdict
     };
     (verdict, passive_only)
-}
-
-/// What an active ceremony leaves: the widget's verdict and what its evidence would be made of.
-pub struct ActiveRun {
-    /// The widget's decision.
-    pub verdict: Verdict,
-    /// Source (recording, frame) of the frame each evidence slot kept (0 = rest, k + 1 = action
-    /// k): the last frame `Step::keep` named for that slot.
-    pub kept: Vec<Option<(usize, usize)>>,
-    /// Resting face width (fraction of the frame width) once the challenge started.
-    pub rest_face_width: Option<f32>,
-    /// The ceremony's reference template (base64).
-    pub reference: Option<String>,
-    /// The report's median periodic-pattern score.
-    pub pattern: Option<f32>,
-    /// The capture's frames as the widget analysed them (before the prompts).
-    pub captured: Vec<Sample>,
-    /// The capture schedule was done before the capture feed ended.
-    pub capture_done: bool,
-}
-
-/// Active ceremony: `feed` until the capture schedule is done (a feed that ends first starts
-/// the prompts with what it showed; one that never gets the samples is rejected after
-/// [`GIVE_UP_MS`]), then each prompt answered by `answer(action, t0, feed)` frames.
-pub fn active_ceremony(
-    actions: &[LivenessAction],
-    feed: &mut dyn Iterator<Item = Sample>,
-    mut answer: impl FnMut(LivenessAction, f64, &mut dyn Iterator<Item = Sample>) -> Vec<Sample>,
-    th: &Thresholds,
-) -> ActiveRun {
-    let mut w = Widget::new(LivenessMode::Active, actions, th);
-    let mut kept = vec![None; 1 + actions.len()];
-    let mut captured = Vec::new();
-    let mut capture_done = false;
-    let mut t = 0.0;
-    let mut t_first = None;
-    for x in &mut *feed {
-        let t0 = *t_first.get_or_insert(x.cues.t_ms);
-        t = x.cues.t_ms;
-        if t - t0 > GIVE_UP_MS {
-            return ActiveRun {
-                verdict: Verdict::NoFace,
-                kept,
-                rest_face_width: None,
-                reference: w.session.reference_template(),
-                pattern: w.session.outcome().report.pattern,
-                captured,
-                capture_done,
-            };
-        }
-        let (a, _, cap) = w.push(&x);
-        captured.push(a);
-        if cap.done {
-            capture_done = true;
-            break;
-        }
-    }
-    let s = &mut w.session;
-    let Some(mut progress) = s.start_challenge() else {
-        return ActiveRun {
-            verdict: Verdict::Attack("no resting pose"),
-            kept,
-            rest_face_width: None,
-            reference: s.reference_template(),
-            pattern: s.outcome().report.pattern,
-            captured,
-            capture_done,
-        };
-    };
-    w.schedule.start_prompts();
-    let debug = std::env::var_os("FIO_LIVENESS_DEBUG").is_some();
-    while let Progress::Prompt { action, .. } = progress {
-        let frames = answer(action, t + 100.0, &mut *feed);
-        if frames.is_empty() {
-            break;
-        }
-        for x in frames {
-            t = x.cues.t_ms;
-            let (_, step, _) = w.push(&x);
-            for &slot in &step.keep {
-                if let Some(k) = kept.get_mut(slot) {
-                    *k = x.src;
-                }
-            }
-            progress = step.progress.unwrap_or(progress);
-            if !matches!(progress, Progress::Prompt { action: a, .. } if a == action) {
-                break;
-            }
-        }
-    }
-    let s = &w.session;
-    let out = s.outcome();
-    if debug {
-        eprintln!(
-            "active {actions:?}: {:?} failure {:?} performed {:?} blinks {} sim {:?}",
-            out.verdict,
-            out.report.failure,
-            out.report.actions,
-            out.report.blinks,
-            out.report.min_similarity
-        );
-    }
-    ActiveRun {
-        verdict: out.verdict,
-        kept,
-        rest_face_width: s.rest_face_width(),
-        reference: s.reference_template(),
-        pattern: out.report.pattern,
-        captured,
-        capture_done,
-    }
 }
 
 /// Acceptance counts of one row of the table.
@@ -556,66 +311,6 @@ fn answerable(segments: &[Segment]) -> Vec<LivenessAction> {
         .collect()
 }
 
-fn action_name(a: LivenessAction) -> String {
-    serde_json::to_value(a)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// Samples of `clip` between two times.
-fn slice<'a>(recs: &'a [Recording], clip: &str, start_s: f64, end_s: f64) -> Vec<&'a Sample> {
-    recs.iter()
-        .filter(|r| r.name == clip)
-        .flat_map(|r| r.samples.iter())
-        .filter(|s| s.cues.t_ms >= start_s * 1000.0 && s.cues.t_ms <= end_s * 1000.0)
-        .collect()
-}
-
-/// Frames of one clip's `neutral` rest followed by `seg` and the rest again, re-timed from `t0`:
-/// how a person answers a prompt (starts from rest, performs, comes back to rest). The rest
-/// frames come from the clip's first neutral segment, as the browser test's responder plays them
-/// (the clips' own surroundings of a segment often hold the opposite turn).
-pub fn answer_with(
-    recs: &[Recording],
-    neutral: &[&Segment],
-    seg: &Segment,
-    t0: f64,
-) -> Vec<Sample> {
-    let rest = neutral
-        .iter()
-        .find(|r| r.clip == seg.clip)
-        .map(|r| slice(recs, &r.clip, r.start_s, r.start_s + ANSWER_MARGIN_S))
-        .unwrap_or_default();
-    let action = slice(recs, &seg.clip, seg.start_s, seg.end_s);
-    rest.iter()
-        .chain(action.iter())
-        .chain(rest.iter())
-        .enumerate()
-        .map(|(i, s)| {
-            let mut s = (*s).clone();
-            s.cues.t_ms = t0 + i as f64 * 100.0;
-            s
-        })
-        .collect()
-}
-
-/// The frames of a neutral segment re-timed to start at 0: a ceremony's capture.
-pub fn capture_of(recs: &[Recording], n: &Segment) -> Vec<Sample> {
-    let capture: Vec<Sample> = slice(recs, &n.clip, n.start_s, n.end_s)
-        .into_iter()
-        .cloned()
-        .collect();
-    let t_base = capture.first().map_or(0.0, |s| s.cues.t_ms);
-    capture
-        .into_iter()
-        .map(|mut s| {
-            s.cues.t_ms -= t_base;
-            s
-        })
-        .collect()
-}
-
 /// Runs every simulation; returns the table of rows (a)–(c) and the evidence row (d)'s ceremonies
 /// still to be re-verified (bona fide ceremonies the widget rejected are already counted in (d)).
 pub fn evaluate(
@@ -772,23 +467,10 @@ pub fn evaluate(
     (table, jobs)
 }
 
-/// Reads `fixtures/segments.json` (or a bare list of segments), naming the file on errors.
-pub fn read_segments(path: &Path) -> Result<Vec<Segment>, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| CliError(format!("{}: not JSON ({e})", path.display())))?;
-    let list = v.get("segments").cloned().unwrap_or(v);
-    serde_json::from_value(list).map_err(|e| {
-        CliError(format!(
-            "{}: not a segments file ({e}; expected {{\"segments\": [{{\"clip\", \"action\", \"start_s\", \"end_s\"}}]}} as written by `fio mesh --segments --json`)",
-            path.display()
-        ))
-    })
-}
-
-/// Version of the cached recordings: bump it when [`Sample`] or [`FrameCues`] gains a
-/// measurement, or an old cache silently reads the new field as absent. 3: every frame analysed
-/// in full by the shipped engine, with its guidance.
+/// Version of the cached recordings: bump it when [`Sample`] or
+/// [`FrameCues`](fio_core::liveness::FrameCues) gains a measurement, or an old cache silently
+/// reads the new field as absent. 3: every frame analysed in full by the shipped engine, with its
+/// guidance.
 const CUES_FORMAT: u32 = 3;
 
 /// Loads cached samples when newer than the video, or analyses the video and caches them
@@ -822,7 +504,7 @@ pub fn load_or_record(
         *engine = Some(Engine::load(&files, WEBCAM_DETECTOR_SIZE)?);
     }
     let p = engine.as_ref().expect("loaded above");
-    eprintln!("fio liveness-eval: analysing {}", video.display());
+    eprintln!("fio-eval liveness-eval: analysing {}", video.display());
     let rec = Recording {
         name,
         species,
@@ -834,7 +516,7 @@ pub fn load_or_record(
     Ok(rec)
 }
 
-/// `fio liveness-eval DATA_DIR [SEGMENTS.json]`: bona fide `DATA_DIR/video/cap12.y4m` and
+/// `fio-eval liveness-eval DATA_DIR [SEGMENTS.json]`: bona fide `DATA_DIR/video/cap12.y4m` and
 /// `cap13.y4m`, attacks `DATA_DIR/attacks/<species>_<clip>.y4m`; prints the Markdown table
 /// (JSON with `--json`). Analyses are cached in `artifacts/liveness/` next to the data dir's repo.
 pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<(), CliError> {
@@ -893,7 +575,7 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
         eprintln!("thresholds: {}", serde_json::to_string(&th)?);
     }
     let (mut table, jobs) = evaluate(&recs, &segs, &th);
-    let judged = crate::evidence::judge(&recs, &jobs, models, &th, Some(&cache))?;
+    let judged = evidence::judge(&recs, &jobs, models, &th, Some(&cache))?;
     let debug = std::env::var_os("FIO_LIVENESS_DEBUG").is_some();
     for (job, (crops, verdict)) in jobs.iter().zip(judged) {
         if debug && job.who == BONA_FIDE {
@@ -955,7 +637,9 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fio_core::Embedding;
+    use crate::replay::CEREMONY;
+    use fio_core::liveness::FrameCues;
+    use fio_core::{CaptureSchedule, CapturedFrame, Embedding, Guidance};
 
     #[test]
     fn challenges_are_reproducible_and_restricted() {

@@ -1,4 +1,4 @@
-//! `fio eval`: genuine/impostor similarity statistics over a labelled set of photos.
+//! `fio-eval eval`: genuine/impostor similarity statistics over a labelled set of photos.
 
 use std::path::Path;
 
@@ -7,7 +7,7 @@ use fio_vision::embed::cosine;
 use fio_vision::Pipeline;
 use serde::Serialize;
 
-use crate::CliError;
+use fio_cli::CliError;
 
 /// Summary statistics of one set of similarities.
 #[derive(Serialize, Default)]
@@ -90,7 +90,7 @@ pub fn run(pipeline: &Pipeline, csv: &Path, json: bool) -> Result<(), CliError> 
     let mut embedded = Vec::new();
     let mut failed = Vec::new();
     for (file, id) in read_labels(csv)? {
-        match crate::largest_face(pipeline, &base.join(&file)) {
+        match fio_cli::largest_face(pipeline, &base.join(&file)) {
             Ok(face) => embedded.push((file, id, face.embedding)),
             Err(e) => failed.push(e.0),
         }

@@ -1,4 +1,4 @@
-//! `fio occlusion`: the occlusion cue ("ignore obscured faces") on bona fide photos and webcam
+//! `fio-eval occlusion`: the occlusion cue ("ignore obscured faces") on bona fide photos and webcam
 //! frames, and on the same images with **synthetic** occluders painted over the face mesh:
 //! surgical, black and white masks, dark sunglasses, and a hand over mouth and chin.
 //!
@@ -16,7 +16,7 @@ use fio_vision::y4m::Y4mReader;
 use fio_vision::{Frame, Mesh, ModelFiles};
 use serde::Serialize;
 
-use crate::{image_io, CliError};
+use fio_cli::{image_io, CliError};
 
 /// Labelled photos (file names) that show a real occluder: not bona fide for this cue. The
 /// Terminator still wears dark sunglasses.
@@ -138,7 +138,7 @@ impl Engine {
     /// The largest confident face's mesh.
     fn mesh(&self, frame: &Frame, webcam: bool) -> Result<Option<Mesh>, CliError> {
         let detector = if webcam { &self.webcam } else { &self.photo };
-        match crate::mesh::largest_face(detector, frame)? {
+        match fio_cli::mesh::largest_face(detector, frame)? {
             (_, Some(largest)) => Ok(Some(self.mesh.run(frame, &largest)?)),
             (_, None) => Ok(None),
         }
@@ -199,7 +199,7 @@ impl Measurer {
     }
 }
 
-/// `fio occlusion LABELS.csv [VIDEO.y4m...]`: the cue on bona fide and synthetically occluded
+/// `fio-eval occlusion LABELS.csv [VIDEO.y4m...]`: the cue on bona fide and synthetically occluded
 /// faces, with per-condition statistics at [`OCCLUSION_MAX`].
 pub fn run(models: &Path, labels: &Path, videos: &[String], json: bool) -> Result<(), CliError> {
     let photos = read_labels(labels)?;
@@ -356,7 +356,7 @@ const HAND_OUTLINE: [usize; 19] = [
     207, 135, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 364, 427, 410, 164, 186, 207,
 ];
 
-/// `fio occlude CONDITION VIDEO.y4m OUT_DIR`: every frame of the video with the synthetic
+/// `fio-eval occlude CONDITION VIDEO.y4m OUT_DIR`: every frame of the video with the synthetic
 /// occluder painted where that frame's face is, as `OUT_DIR/00000.ppm`… (a masked "webcam"
 /// for the browser tests; frames without a face are written unchanged). Returns the number of
 /// frames written and how many had a face painted.

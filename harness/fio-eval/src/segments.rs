@@ -3,8 +3,13 @@
 //!
 //! Poses are measured against the clip's own resting pose (medians over the clip: the person
 //! rests most of the time), so a camera placed a little off-axis does not count as a turn. Every
-//! threshold is below; `fixtures/segments.json` is this module's output on the fixture clips.
+//! threshold is below; `fixtures/segments.json` is this module's output on the fixture clips
+//! (`fio-eval segments --json`, the command its `generated_by` names).
 
+use std::path::Path;
+
+use fio_cli::mesh::{clip_name, video_cues, FrameCues};
+use fio_cli::CliError;
 use fio_vision::MeshCues;
 use serde::Serialize;
 use serde_json::json;
@@ -375,6 +380,80 @@ pub fn find(clip: &str, samples: &[Sample]) -> ClipSegments {
         rest,
         segments,
     }
+}
+
+/// `fio-eval segments VIDEO.y4m...`: the action segments of each video, as text or (`--json`)
+/// as `fixtures/segments.json` is written.
+pub fn run(models: &Path, inputs: &[String], json: bool) -> Result<(), CliError> {
+    if !inputs
+        .iter()
+        .all(|i| i.to_ascii_lowercase().ends_with(".y4m"))
+    {
+        return Err(CliError("segments needs y4m videos".into()));
+    }
+    let mut clips = Vec::new();
+    for input in inputs {
+        let frames = video_cues(models, Path::new(input), false)?;
+        clips.push(find(&clip_name(input), &frame_samples(&frames)));
+    }
+    print(inputs, &clips, json)
+}
+
+/// The segment finder's view of the frames: cues only where exactly one face was found.
+fn frame_samples(frames: &[FrameCues]) -> Vec<Sample> {
+    frames
+        .iter()
+        .map(|f| Sample {
+            time_s: f.time_s.unwrap_or(0.0),
+            cues: f.cues.clone().filter(|_| f.faces == 1),
+        })
+        .collect()
+}
+
+fn print(inputs: &[String], clips: &[ClipSegments], json: bool) -> Result<(), CliError> {
+    if json {
+        let all: Vec<&Segment> = clips.iter().flat_map(|c| &c.segments).collect();
+        let summary: Vec<serde_json::Value> = clips
+            .iter()
+            .map(|c| {
+                let round = |x: f32| (x as f64 * 10.0).round() / 10.0;
+                let rest = c.rest.map(|r| {
+                    json!({"yaw_deg": round(r.yaw_deg), "pitch_deg": round(r.pitch_deg),
+                           "face_width_px": round(r.face_width_px)})
+                });
+                json!({"clip": c.clip, "frames": c.frames,
+                       "one_face_frames": c.one_face_frames, "rest": rest})
+            })
+            .collect();
+        let doc = json!({
+            "generated_by": format!("fio-eval segments --json {}", inputs.join(" ")),
+            "conventions": CONVENTIONS,
+            "thresholds": thresholds(),
+            "clips": summary,
+            "segments": all,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    for c in clips {
+        let rest = c.rest.map_or("none".into(), |r| {
+            format!(
+                "yaw {:.1}°, pitch {:.1}°, width {:.0} px",
+                r.yaw_deg, r.pitch_deg, r.face_width_px
+            )
+        });
+        println!(
+            "{}: {} frames, {} with one face, rest: {rest}",
+            c.clip, c.frames, c.one_face_frames
+        );
+        for s in &c.segments {
+            println!(
+                "  {:<11} {:>6.1}–{:<6.1} {}",
+                s.action, s.start_s, s.end_s, s.evidence
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Rows (d) and (e) of `fio liveness-eval`: the evidence crops a client sends for edge
+//! Rows (d) and (e) of `fio-eval liveness-eval`: the evidence crops a client sends for edge
 //! re-verification (the widget's own, or a tampered client's picks from an attack video), and how
 //! the table counts and prints what the edge decided on them.
 
@@ -9,30 +9,15 @@ use fio_core::liveness::{
 use fio_core::protocol::LivenessMode;
 use fio_core::LivenessAction;
 
-use super::{action_name, ActiveRun, Sample, Table, BONA_FIDE};
+use super::{Table, BONA_FIDE};
+use crate::evidence::EvidenceJob;
+use crate::replay::{action_name, ActiveRun, Sample};
 
 /// Row (d): a ceremony whose evidence crops the edge re-verifies.
 pub const EVIDENCE_ROW: &str = "(d) active + edge re-verification";
 
 /// Row (e): a tampered client that picks each evidence frame from the whole attack video.
 pub const PICKING_ROW: &str = "(e) tampered client, frames picked from the whole video";
-
-/// Evidence a client sends for one ceremony, to be cut from recorded frames and re-verified.
-#[derive(Clone, Debug)]
-pub struct EvidenceJob {
-    /// The table row it counts in.
-    pub row: &'static str,
-    /// `bona fide` or the attack species.
-    pub who: String,
-    /// The challenge's actions.
-    pub actions: Vec<LivenessAction>,
-    /// Source (recording, frame) of each crop: rest, then one per action.
-    pub frames: Vec<(usize, usize)>,
-    /// Resting face width, fraction of the frame width (the crops' common scale).
-    pub rest_width: f32,
-    /// The template the crops are compared with (base64).
-    pub reference: String,
-}
 
 impl EvidenceJob {
     /// The evidence of a ceremony the widget ran; `None` when a slot kept no frame.
