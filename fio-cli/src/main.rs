@@ -95,7 +95,7 @@ struct FaceReport<'a> {
     bbox: [f32; 4],
     score: f32,
     landmarks: [[f32; 2]; 5],
-    liveness: &'a fio_vision::liveness::LivenessScores,
+    liveness: &'a fio_vision::passive_scores::LivenessScores,
     age: f32,
     gender: fio_vision::attributes::Gender,
     gender_confidence: f32,

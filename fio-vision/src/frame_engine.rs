@@ -9,10 +9,10 @@ use serde::Serialize;
 use crate::align::align_arcface;
 use crate::attributes::Gender;
 use crate::detect::{confident_faces, Detection};
-use crate::evidence::evidence_crop;
-use crate::liveness::LivenessScores;
+use crate::evidence_crops::evidence_crop;
 use crate::liveness_cues::frame_cues;
 use crate::occlusion;
+use crate::passive_scores::LivenessScores;
 use crate::quality::{head_pose, sharpness_and_brightness};
 use crate::{Error, Frame, Mesh, MeshCues, ModelFiles, Pipeline, StageTimes};
 

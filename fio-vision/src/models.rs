@@ -7,8 +7,8 @@ pub const PIPELINE_MODELS: [&str; 6] = [
     crate::detect::DETECTOR_MODEL,
     crate::mesh::MESH_MODEL,
     crate::embed::EMBEDDER_MODEL,
-    crate::liveness::ANTISPOOF_MODEL,
-    crate::liveness::LIVENESS_MODEL,
+    crate::passive_scores::ANTISPOOF_MODEL,
+    crate::passive_scores::LIVENESS_MODEL,
     crate::attributes::FACERES_MODEL,
 ];
 

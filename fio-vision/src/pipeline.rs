@@ -7,13 +7,13 @@ use crate::attributes::{Attributes, FaceRes, ATTRIBUTE_CROP_EXPAND, FACERES_SIZE
 use crate::detect::{Detection, Detector, DETECTOR_MODEL};
 use crate::embed::{Embedder, EMBEDDER_MODEL};
 use crate::frame::Frame;
-use crate::liveness::{
-    LivenessModels, LivenessScores, ANTISPOOF_SIZE, LIVENESS_CROP_EXPAND, LIVENESS_SIZE,
-};
 use crate::mesh::{FaceMesh, Mesh, MeshCues, MESH_MODEL};
 use crate::models::ModelFiles;
+use crate::passive_scores::{
+    LivenessModels, LivenessScores, ANTISPOOF_SIZE, LIVENESS_CROP_EXPAND, LIVENESS_SIZE,
+};
 use crate::quality::{head_pose, sharpness_and_brightness, Quality};
-use crate::{attributes, liveness, Error};
+use crate::{attributes, passive_scores, Error};
 
 /// Detector input side for webcam frames: faces fill a good part of a selfie view.
 pub const WEBCAM_DETECTOR_SIZE: usize = 320;
@@ -83,8 +83,8 @@ impl Pipeline {
             mesh: FaceMesh::load(files.get(MESH_MODEL)?)?,
             embedder: Embedder::load(files.get(EMBEDDER_MODEL)?)?,
             liveness: LivenessModels::load(
-                files.get(liveness::ANTISPOOF_MODEL)?,
-                files.get(liveness::LIVENESS_MODEL)?,
+                files.get(passive_scores::ANTISPOOF_MODEL)?,
+                files.get(passive_scores::LIVENESS_MODEL)?,
             )?,
             attributes: FaceRes::load(files.get(attributes::FACERES_MODEL)?)?,
         })

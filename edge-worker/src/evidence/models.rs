@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use fio_core::liveness::CropBundle;
-use fio_vision::evidence::{EvidenceVerifier, EVIDENCE_MODELS};
+use fio_vision::evidence_crops::{EvidenceVerifier, EVIDENCE_MODELS};
 use fio_vision::ModelFiles;
 use worker::Env;
 

@@ -24,7 +24,7 @@ use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
 use fio_vision::{Engine, ModelFiles};
 use serde::Serialize;
 
-use crate::evidence::{self, EvidenceJob};
+use crate::evidence_crops::{self, EvidenceJob};
 use crate::replay::{
     action_name, active_ceremony, answer_with, capture_of, read_segments, record, Recording,
     Sample, Segment, Widget, GIVE_UP_MS,
@@ -48,8 +48,8 @@ const CHALLENGES_PER_START: usize = 12;
 const CHALLENGES_PER_NEUTRAL: usize = 16;
 /// Attack start offsets (frames) re-verified in row (d): every 2 s, half of row (c)'s starts.
 const EVIDENCE_ATTACK_STRIDE: usize = 20;
-/// Prompts per challenge: the edge's `ACTIVE_LIVENESS_ACTIONS` (edge-worker/src/app_config.rs).
-const ACTIONS_PER_CHALLENGE: usize = 4;
+/// Prompts per challenge: the count the edge issues.
+const ACTIONS_PER_CHALLENGE: usize = fio_core::ACTIVE_ACTIONS_PER_CHALLENGE;
 
 /// Deterministic bytes for challenges (SplitMix64): the bench must be reproducible.
 struct Rng(u64);
@@ -575,7 +575,7 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
         eprintln!("thresholds: {}", serde_json::to_string(&th)?);
     }
     let (mut table, jobs) = evaluate(&recs, &segs, &th);
-    let judged = evidence::judge(&recs, &jobs, models, &th, Some(&cache))?;
+    let judged = evidence_crops::judge(&recs, &jobs, models, &th, Some(&cache))?;
     let debug = std::env::var_os("FIO_LIVENESS_DEBUG").is_some();
     for (job, (crops, verdict)) in jobs.iter().zip(judged) {
         if debug && job.who == BONA_FIDE {

@@ -4,7 +4,7 @@
 //! commands are `fio` (`fio-cli`), whose helpers this crate reuses.
 
 mod eval;
-mod evidence;
+mod evidence_crops;
 mod liveness_eval;
 mod occlusion;
 mod replay;
@@ -103,7 +103,7 @@ fn run(args: Vec<String>) -> Result<(), Outcome> {
                     "evidence-crops needs VIDEO.y4m SEGMENTS.json OUT_DIR".into(),
                 ));
             };
-            evidence::crops_command(
+            evidence_crops::crops_command(
                 &args.models,
                 Path::new(video),
                 Path::new(segments),

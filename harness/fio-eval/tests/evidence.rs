@@ -12,7 +12,7 @@ use fio_core::liveness::{
     verify_evidence, CropBundle, FrameCues, Thresholds, Verdict, EVIDENCE_SIDE,
 };
 use fio_core::{Embedding, LivenessAction, Template};
-use fio_vision::evidence::{EvidenceVerifier, EVIDENCE_MODELS};
+use fio_vision::evidence_crops::{EvidenceVerifier, EVIDENCE_MODELS};
 use fio_vision::models::repo_models_dir;
 use fio_vision::ModelFiles;
 use serde_json::Value;

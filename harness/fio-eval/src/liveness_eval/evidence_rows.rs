@@ -10,7 +10,7 @@ use fio_core::protocol::LivenessMode;
 use fio_core::LivenessAction;
 
 use super::{Table, BONA_FIDE};
-use crate::evidence::EvidenceJob;
+use crate::evidence_crops::EvidenceJob;
 use crate::replay::{action_name, ActiveRun, Sample};
 
 /// Row (d): a ceremony whose evidence crops the edge re-verifies.

@@ -6,12 +6,12 @@ use fio_core::liveness::{FrameCues, EVIDENCE_SIDE, EVIDENCE_WINDOW};
 use crate::align::{align_arcface, face_crop, warp, Similarity};
 use crate::detect::{confident_faces, Detector, DETECTOR_MODEL};
 use crate::embed::{Embedder, EMBEDDER_MODEL};
-use crate::liveness::{
+use crate::liveness_cues::frame_cues;
+use crate::mesh::{FaceMesh, MeshCues, MESH_MODEL};
+use crate::passive_scores::{
     LivenessModels, ANTISPOOF_MODEL, ANTISPOOF_SIZE, LIVENESS_CROP_EXPAND, LIVENESS_MODEL,
     LIVENESS_SIZE,
 };
-use crate::liveness_cues::frame_cues;
-use crate::mesh::{FaceMesh, MeshCues, MESH_MODEL};
 use crate::{Error, Frame, ModelFiles};
 
 /// Detector input side on an evidence crop (a multiple of 32, the crop side rounded up).

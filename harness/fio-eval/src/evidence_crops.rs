@@ -1,5 +1,5 @@
 //! Edge re-verification from recorded video: evidence crops cut from decoded frames as the widget
-//! cuts them, measured as the edge measures them (`fio_vision::evidence`), judged by
+//! cuts them, measured as the edge measures them (`fio_vision::evidence_crops`), judged by
 //! `fio_core::liveness::verify_evidence`. Used by `fio-eval liveness-eval` (rows d and e) and by
 //! `fio-eval evidence-crops`, which writes one bona fide clip's crops for the edge specs.
 
@@ -12,7 +12,7 @@ use fio_core::liveness::{
 };
 use fio_core::{LivenessAction, Template};
 use fio_vision::detect::{confident_faces, Detector, DETECTOR_MODEL};
-use fio_vision::evidence::{evidence_crop, CropMeasure, EvidenceVerifier, EVIDENCE_MODELS};
+use fio_vision::evidence_crops::{evidence_crop, CropMeasure, EvidenceVerifier, EVIDENCE_MODELS};
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
 use fio_vision::y4m::Y4mReader;
 use fio_vision::{Engine, Frame, ModelFiles};
