@@ -22,6 +22,12 @@ impl AppIndex {
             fio_core::protocol::validate_nonce(n)?;
         }
         let opts = self.options()?;
+        // Without the models nothing could measure the ceremony's evidence: refuse before a
+        // challenge is issued rather than at its end.
+        #[cfg(not(feature = "models"))]
+        if opts.requires_evidence() {
+            return Err(EdgeError::Unavailable(evidence::NO_MODELS.into()));
+        }
         let (c, random) = self
             .issue_challenge(
                 req.ceremony,

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod rest;
+#[cfg(feature = "models")]
 pub mod rest_images;
 pub mod widget;
 
@@ -61,9 +62,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> worker::Result<Resp
         ["v1", public_id, action] => widget::handle(req, &env, &ctx, public_id, action).await,
         ["admin", "apps", rest @ ..] => admin::handle(req, &env, rest).await,
         [name] if rest::op_for(name).is_some() => rest::handle(req, &env, &ctx, name).await,
-        [name] if rest_images::ImageOp::from_path(name).is_some() => {
-            rest_images::handle(req, &env, &ctx, name).await
-        }
+        [name @ ("faceverify" | "agecheck")] => images(req, &env, &ctx, name).await,
         // FACEIO's health check (`api.faceio.net/status`): reached only once the secrets and
         // settings above are valid, so a 200 here means the deployment can serve.
         ["status"] if matches!(req.method(), Method::Get | Method::Post) => json_response(
@@ -75,6 +74,22 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> worker::Result<Resp
         }
         _ => error_response(&EdgeError::NotFound("route").reply(), false),
     }
+}
+
+/// `/faceverify` and `/agecheck`, which run the face models.
+#[cfg(feature = "models")]
+async fn images(req: Request, env: &Env, ctx: &Context, name: &str) -> worker::Result<Response> {
+    rest_images::handle(req, env, ctx, name).await
+}
+
+/// `/faceverify` and `/agecheck` in a worker built without the face models: a REST-style 501
+/// saying so, whatever the request (nothing is read, no quota is spent).
+#[cfg(not(feature = "models"))]
+async fn images(_req: Request, _env: &Env, _ctx: &Context, name: &str) -> worker::Result<Response> {
+    let msg = format!(
+        "/{name} needs the face models, and this edge was built without them (cargo feature `models`)"
+    );
+    error_response(&EdgeError::Unavailable(msg).reply(), true)
 }
 
 /// `GET /v1/{publicId}/jwks.json`: the JWK Set a site's backend verifies login tokens with.
