@@ -14,8 +14,8 @@ if [ "${1:-}" = "--quick" ]; then
   bash "$dir/setup.sh"
   bash "$dir/tools.sh"
   bash "$dir/lint.sh"
-  step "cargo test (fio-core, edge-worker: pure logic, no models)"
-  (cd "$ROOT" && cargo test --locked -p fio-core -p edge-worker)
+  step "cargo test (fio-core, edge-worker without its models feature: pure logic, no tract)"
+  (cd "$ROOT" && cargo test --locked -p fio-core -p edge-worker --no-default-features)
   bash "$dir/package-tests.sh"
   echo
   echo "quick test steps passed (run bash scripts/test.sh for everything)"

@@ -394,7 +394,7 @@ impl AppRecord {
 }
 
 /// `PATCH /admin/apps/{id}` body.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppPatch {
     /// New status.
@@ -409,7 +409,7 @@ pub struct AppPatch {
 }
 
 /// `POST /admin/apps` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppCreate {
     /// Display name.

@@ -29,7 +29,7 @@ use fio_core::liveness::{self, Thresholds, Verdict};
 use fio_core::pin::{
     pin_uniqueness_tag, PinAttempts, PinVerdict, MAX_CLIENT_PIN_ATTEMPTS, PIN_SALT_LEN,
 };
-use fio_core::protocol::{parse_request, validate_payload, LivenessMode};
+use fio_core::protocol::{validate_payload, LivenessMode};
 use fio_core::{
     decide_match, format_facial_id, format_iso8601_ms, hash_pin, is_valid_facial_id, new_challenge,
     validate_pin, verify_pin, AuthenticateReply, AuthenticateRequest, AuthenticateResponse,
@@ -44,9 +44,9 @@ use worker::{
     durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Request, Response, State,
 };
 
-use crate::app_config::{AppCreate, AppOptions, AppPatch, AppRecord, AppStatus};
+use crate::app_config::{AppOptions, AppPatch, AppRecord, AppStatus};
 use crate::crypto;
-use crate::do_protocol::{DoCall, DoReply, Op};
+use crate::do_protocol::{CallContext, DoCall, DoReply, DoRequest, Param};
 use crate::error::{EdgeError, EdgeResult, Retry};
 use crate::evidence;
 use crate::gate;
@@ -195,7 +195,7 @@ impl DurableObject for AppIndex {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let text = req.text().await.unwrap_or_default();
-        let result = match serde_json::from_str::<DoCall>(&text) {
+        let result = match serde_json::from_str::<DoRequest>(&text) {
             Ok(call) => self.handle(call).await,
             Err(e) => Err(EdgeError::Internal(format!("bad internal call: {e}"))),
         };
@@ -242,9 +242,10 @@ fn now_ms() -> u64 {
     worker::Date::now().as_millis()
 }
 
-fn facial_id_arg(args: &Value, name: &'static str) -> EdgeResult<String> {
+/// A facial ID parameter: required and well-formed.
+fn facial_id_arg(p: &Option<Param>, name: &'static str) -> EdgeResult<String> {
     let fid =
-        str_arg(args, name)?.ok_or_else(|| EdgeError::bad_request(format!("missing `{name}`")))?;
+        Param::text(p, name)?.ok_or_else(|| EdgeError::bad_request(format!("missing `{name}`")))?;
     if is_valid_facial_id(&fid) {
         Ok(fid)
     } else {
@@ -252,20 +253,9 @@ fn facial_id_arg(args: &Value, name: &'static str) -> EdgeResult<String> {
     }
 }
 
-/// A string parameter (numbers and booleans are accepted as their text).
-fn str_arg(args: &Value, name: &str) -> EdgeResult<Option<String>> {
-    match args.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-        Some(_) => Err(EdgeError::bad_request(format!("`{name}` must be a string"))),
-    }
-}
-
 /// A non-negative integer parameter.
-fn usize_arg(args: &Value, name: &str) -> EdgeResult<Option<usize>> {
-    match str_arg(args, name)? {
+fn usize_arg(p: &Option<Param>, name: &str) -> EdgeResult<Option<usize>> {
+    match Param::text(p, name)? {
         None => Ok(None),
         Some(s) if s.trim().is_empty() => Ok(None),
         Some(s) => s.trim().parse::<usize>().map(Some).map_err(|_| {
@@ -476,34 +466,37 @@ impl AppIndex {
         Ok(())
     }
 
-    async fn handle(&self, call: DoCall) -> Handled {
+    async fn handle(&self, req: DoRequest) -> Handled {
         let now = now_ms();
+        let DoRequest { ctx, call } = req;
         self.ensure_loaded().await?;
-        if call.demo && self.inner.borrow().data.is_none() {
-            self.create_app(&call.public_id, "Demo", AppOptions::default(), None, now)
+        if ctx.demo && self.inner.borrow().data.is_none() {
+            self.create_app(&ctx.public_id, "Demo", AppOptions::default(), None, now)
                 .await?;
         }
-        if call.op.is_widget() {
-            self.widget_gate(&call, now, true)?;
+        if call.is_widget() {
+            self.widget_gate(&ctx, now, true)?;
         }
-        if call.op == Op::ClaimEvidence {
+        if matches!(call, DoCall::ClaimEvidence(_)) {
             // Part of the enroll/authenticate request that follows: admitted alike, not counted.
-            self.widget_gate(&call, now, false)?;
+            self.widget_gate(&ctx, now, false)?;
         }
-        if call.op.is_rest() {
-            self.rest_gate(&call, now)?;
+        if call.is_rest() {
+            self.rest_gate(&ctx, now)?;
         }
-        match call.op {
-            Op::Start => self.start(&call, now).await,
-            Op::Enroll => self.enroll(&call, now).await,
-            Op::Authenticate => self.authenticate(&call, now).await,
-            Op::AdminCreate => self.admin_create(&call, now).await,
-            Op::AdminGet => self.with_app(|d| Ok((d.config.public_view(), None))),
-            Op::AdminPatch => self.admin_patch(&call).await,
-            Op::DeleteFacialId => self.delete_facial_id(&call, now).await,
-            Op::SetPayload => self.set_payload(&call, now).await,
-            Op::SetPin => self.set_pin(&call, now).await,
-            Op::AppStats | Op::AdminStats => self.with_app(|d| {
+        match call {
+            DoCall::Start(body) => self.start(&ctx, body, now).await,
+            DoCall::Enroll(args) => self.enroll(&ctx, args, now).await,
+            DoCall::Authenticate(args) => self.authenticate(&ctx, args, now).await,
+            DoCall::AdminCreate(args) => self.admin_create(&ctx, args, now).await,
+            DoCall::AdminGet => self.with_app(|d| Ok((d.config.public_view(), None))),
+            DoCall::AdminPatch(patch) => self.admin_patch(patch).await,
+            DoCall::DeleteFacialId(args) | DoCall::AdminDeleteFacialId(args) => {
+                self.delete_facial_id(&ctx, &args, now).await
+            }
+            DoCall::SetPayload(args) => self.set_payload(args, now).await,
+            DoCall::SetPin(args) => self.set_pin(&ctx, &args, now).await,
+            DoCall::AppStats | DoCall::AdminStats => self.with_app(|d| {
                 Ok((
                     json!({
                         "status": 200,
@@ -516,28 +509,31 @@ impl AppIndex {
                     None,
                 ))
             }),
-            Op::ListFacialIds | Op::AdminListFacialIds => self.list_facial_ids(&call),
-            Op::AdminDeleteFacialId => self.delete_facial_id(&call, now).await,
-            Op::AdminList => self.directory_list().await,
-            Op::DirRegister => self.directory_register(&call).await,
-            Op::DirRemove => self.directory_remove(&call).await,
-            Op::AdminDelete => self.delete_app().await,
-            Op::AdminRotateApiKey => self.rotate_api_key(&call, now).await,
-            Op::AdminRotateWebhookSecret => self.rotate_webhook_secret(&call, now).await,
-            Op::AdminWebhookTest => self.webhook_test(&call, now),
-            Op::RecordDelivery => self.record_delivery(&call).await,
-            Op::AdminDeliveries => self.deliveries().await,
-            Op::CheckFacialId => self.check_facial_id(&call),
-            Op::ImageCheck => self.with_app(|d| {
+            DoCall::ListFacialIds(args) | DoCall::AdminListFacialIds(args) => {
+                self.list_facial_ids(&args)
+            }
+            DoCall::AdminList => self.directory_list().await,
+            DoCall::DirRegister(entry) => self.directory_register(&entry).await,
+            DoCall::DirRemove(args) => self.directory_remove(&args.public_id).await,
+            DoCall::AdminDelete => self.delete_app().await,
+            DoCall::AdminRotateApiKey(args) => self.rotate_api_key(args, now).await,
+            DoCall::AdminRotateWebhookSecret(args) => {
+                self.rotate_webhook_secret(args.grace_ms, now).await
+            }
+            DoCall::AdminWebhookTest => self.webhook_test(&ctx, now),
+            DoCall::RecordDelivery(d) => self.record_delivery(d).await,
+            DoCall::AdminDeliveries => self.deliveries().await,
+            DoCall::CheckFacialId(args) => self.check_facial_id(&args),
+            DoCall::ImageCheck => self.with_app(|d| {
                 Ok((
                     json!({"matchThreshold": d.config.options.match_threshold}),
                     None,
                 ))
             }),
-            Op::ClaimEvidence => self.claim_evidence(&call, now).await,
-            Op::Jwks => self.jwks(now),
-            Op::VerifyToken => self.verify_token(&call, now).await,
-            Op::AdminRotateSigningKey => self.rotate_signing_key(now).await,
+            DoCall::ClaimEvidence(args) => self.claim_evidence(&args, now).await,
+            DoCall::Jwks => self.jwks(now),
+            DoCall::VerifyToken(args) => self.verify_token(&args, now).await,
+            DoCall::AdminRotateSigningKey => self.rotate_signing_key(now).await,
         }
     }
 
@@ -567,7 +563,7 @@ impl AppIndex {
     // ---- admission -------------------------------------------------------------------------
 
     /// App active → origin → country → quotas (when `count`).
-    fn widget_gate(&self, call: &DoCall, now: u64, count: bool) -> EdgeResult<()> {
+    fn widget_gate(&self, call: &CallContext, now: u64, count: bool) -> EdgeResult<()> {
         let mut inner = self.inner.borrow_mut();
         let Inner { data, limiter, .. } = &mut *inner;
         let data = data
@@ -592,7 +588,7 @@ impl AppIndex {
 
     /// API key (compared as SHA-256 hashes) → REST quota. Paused apps keep their REST API so
     /// operators can still delete data; blocked apps lose it.
-    fn rest_gate(&self, call: &DoCall, now: u64) -> EdgeResult<()> {
+    fn rest_gate(&self, call: &CallContext, now: u64) -> EdgeResult<()> {
         let mut inner = self.inner.borrow_mut();
         let Inner { data, limiter, .. } = &mut *inner;
         let data = data

@@ -37,6 +37,9 @@ pub enum EdgeError {
     Misconfigured(String),
     /// A login token refused by `/verifytoken` (HTTP 401, or 409 when already redeemed).
     Token(crate::token::TokenError),
+    /// A feature this build of the edge does not have (HTTP 501 saying which): the face models
+    /// of `/faceverify`, `/agecheck` and edge re-verification (cargo feature `models`).
+    Unavailable(String),
 }
 
 /// Shorthand for results in this crate.
@@ -86,6 +89,15 @@ impl EdgeError {
                     error: ErrorCode::ProcessingErr.name().to_owned(),
                     code: ErrorCode::ProcessingErr,
                     message: format!("edge misconfigured: {what}"),
+                },
+                None,
+            ),
+            Self::Unavailable(what) => (
+                501,
+                ErrorBody {
+                    error: ErrorCode::ProcessingErr.name().to_owned(),
+                    code: ErrorCode::ProcessingErr,
+                    message: what.clone(),
                 },
                 None,
             ),
@@ -155,6 +167,7 @@ impl std::fmt::Display for EdgeError {
             Self::Relayed(r) => write!(f, "{}", r.body.message),
             Self::Misconfigured(m) => write!(f, "misconfigured: {m}"),
             Self::Token(e) => f.write_str(e.message()),
+            Self::Unavailable(m) => write!(f, "unavailable: {m}"),
         }
     }
 }
@@ -228,5 +241,11 @@ mod tests {
         assert_eq!(v["error"], "UNIQUE_PIN_REQUIRED");
         assert_eq!(v["retry"]["challengeId"], "ab");
         assert_eq!(EdgeError::NotFound("route").reply().status, 404);
+        let r = EdgeError::Unavailable("no models".into()).reply();
+        assert_eq!(r.status, 501);
+        assert_eq!(
+            r.rest_json(),
+            serde_json::json!({"status": 501, "error": "PROCESSING_ERR", "code": 9, "message": "no models"})
+        );
     }
 }

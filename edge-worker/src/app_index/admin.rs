@@ -2,6 +2,7 @@
 
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::*;
+use crate::do_protocol::{AdminCreateArgs, DirEntry};
 
 impl AppIndex {
     pub(super) async fn create_app(
@@ -33,8 +34,11 @@ impl AppIndex {
         // Listed for the operator (GET /admin/apps): the directory is another Durable Object.
         crate::routes::admin::directory(
             &self.env,
-            Op::DirRegister,
-            json!({ "publicId": public_id, "name": name, "createdAtMs": now }),
+            DoCall::DirRegister(DirEntry {
+                public_id: public_id.to_owned(),
+                name: name.to_owned(),
+                created_at_ms: now,
+            }),
         )
         .await?;
         let mut inner = self.inner.borrow_mut();
@@ -44,18 +48,22 @@ impl AppIndex {
         Ok(record)
     }
 
-    pub(super) async fn admin_create(&self, call: &DoCall, now: u64) -> Handled {
+    pub(super) async fn admin_create(
+        &self,
+        call: &CallContext,
+        args: AdminCreateArgs,
+        now: u64,
+    ) -> Handled {
         if self.inner.borrow().data.is_some() {
             return Ok((json!({"exists": true}), None));
         }
-        let create: AppCreate =
-            serde_json::from_value(call.args.get("create").cloned().unwrap_or_default())
-                .map_err(|e| EdgeError::bad_request(format!("invalid body: {e}")))?;
+        let AdminCreateArgs {
+            create,
+            api_key_hash: hash,
+        } = args;
         crate::app_config::validate_name(&create.name)?;
         let options = AppOptions::from_json(create.options.as_ref())?;
         self.check_webhook_url(&options)?;
-        let hash = str_arg(&call.args, "apiKeyHash")?
-            .ok_or_else(|| EdgeError::Internal("apiKeyHash missing".into()))?;
         let rec = self
             .create_app(
                 &call.public_id,
@@ -89,9 +97,7 @@ impl AppIndex {
         }
     }
 
-    pub(super) async fn admin_patch(&self, call: &DoCall) -> Handled {
-        let patch: AppPatch = serde_json::from_value(call.args.clone())
-            .map_err(|e| EdgeError::bad_request(format!("invalid body: {e}")))?;
+    pub(super) async fn admin_patch(&self, patch: AppPatch) -> Handled {
         let mut config = self.with_app(|d| Ok(d.config.clone()))?;
         if let Some(name) = &patch.name {
             crate::app_config::validate_name(name)?;
@@ -107,8 +113,11 @@ impl AppIndex {
         if patch.name.is_some() {
             crate::routes::admin::directory(
                 &self.env,
-                Op::DirRegister,
-                json!({ "publicId": config.public_id, "name": config.name, "createdAtMs": config.created_at_ms }),
+                DoCall::DirRegister(DirEntry {
+                    public_id: config.public_id.clone(),
+                    name: config.name.clone(),
+                    created_at_ms: config.created_at_ms,
+                }),
             )
             .await?;
         }

@@ -3,6 +3,7 @@
 
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::*;
+use crate::do_protocol::ClaimEvidenceArgs;
 
 impl AppIndex {
     /// Issues and persists a challenge; `follow_up` binds it to the ceremony it continues, and
@@ -117,13 +118,12 @@ impl AppIndex {
 
     /// Reserves a live, unused challenge's one evidence measurement, in memory and in storage
     /// (`ChallengeLedger::claim_evidence`): a replayed request is refused before inference.
-    pub(super) async fn claim_evidence(&self, call: &DoCall, now: u64) -> Handled {
-        let id = str_arg(&call.args, "challengeId")?.unwrap_or_default();
+    pub(super) async fn claim_evidence(&self, args: &ClaimEvidenceArgs, now: u64) -> Handled {
+        let id = args.challenge_id.clone();
         if !fio_core::protocol::is_valid_challenge_id(&id) {
             return Err(EdgeError::bad_request("invalid challengeId"));
         }
-        let ceremony: Ceremony = serde_json::from_value(call.args["ceremony"].clone())
-            .map_err(|_| EdgeError::bad_request("invalid ceremony"))?;
+        let ceremony = args.ceremony;
         let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
         // Memory first (it knows a claim made since the last eviction), then storage, which
         // survives evictions and is authoritative.

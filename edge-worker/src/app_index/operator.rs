@@ -5,7 +5,8 @@
 
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::*;
-use crate::app_config::{Previous, DEFAULT_ROTATION_GRACE_SECONDS, MAX_ROTATION_GRACE_SECONDS};
+use crate::app_config::Previous;
+use crate::do_protocol::{DirEntry, DirRemoveArgs, RotateApiKeyArgs};
 use crate::webhook::Delivery;
 
 /// Deliveries kept per app (newest first).
@@ -13,34 +14,16 @@ const KEPT_DELIVERIES: usize = 20;
 /// Directory storage prefix: `app:{publicId}` → `{publicId, name, createdAtMs}`.
 const DIR_PREFIX: &str = "app:";
 
-/// The grace period a rotation keeps the old credential for (`graceSeconds`, default 600).
-fn grace_ms(args: &Value) -> EdgeResult<u64> {
-    let secs = match args.get("graceSeconds") {
-        None | Some(Value::Null) => DEFAULT_ROTATION_GRACE_SECONDS,
-        Some(v) => v
-            .as_u64()
-            .filter(|s| *s <= MAX_ROTATION_GRACE_SECONDS)
-            .ok_or_else(|| {
-                EdgeError::bad_request(format!(
-                    "graceSeconds must be an integer within 0..={MAX_ROTATION_GRACE_SECONDS}"
-                ))
-            })?,
-    };
-    Ok(secs * 1000)
-}
-
 impl AppIndex {
     // ---- the directory (this object is `DIRECTORY`) ------------------------------------------
 
-    pub(super) async fn directory_register(&self, call: &DoCall) -> Handled {
-        let id = str_arg(&call.args, "publicId")?.unwrap_or_default();
-        self.put_json(&format!("{DIR_PREFIX}{id}"), &call.args)
+    pub(super) async fn directory_register(&self, entry: &DirEntry) -> Handled {
+        self.put_json(&format!("{DIR_PREFIX}{}", entry.public_id), entry)
             .await?;
         Ok((json!({}), None))
     }
 
-    pub(super) async fn directory_remove(&self, call: &DoCall) -> Handled {
-        let id = str_arg(&call.args, "publicId")?.unwrap_or_default();
+    pub(super) async fn directory_remove(&self, id: &str) -> Handled {
         self.storage().delete(&format!("{DIR_PREFIX}{id}")).await?;
         Ok((json!({}), None))
     }
@@ -81,8 +64,13 @@ impl AppIndex {
         self.storage().delete_alarm().await?;
         self.storage().delete_all().await?;
         *self.inner.borrow_mut() = Inner::default();
-        crate::routes::admin::directory(&self.env, Op::DirRemove, json!({ "publicId": public_id }))
-            .await?;
+        crate::routes::admin::directory(
+            &self.env,
+            DoCall::DirRemove(DirRemoveArgs {
+                public_id: public_id.clone(),
+            }),
+        )
+        .await?;
         Ok((
             json!({ "deleted": true, "publicId": public_id, "facialIds": users.len() }),
             None,
@@ -91,10 +79,8 @@ impl AppIndex {
 
     /// Installs a new API key (its hash, from the front worker); the old one stays valid for
     /// the grace period.
-    pub(super) async fn rotate_api_key(&self, call: &DoCall, now: u64) -> Handled {
-        let grace = grace_ms(&call.args)?;
-        let hash = str_arg(&call.args, "apiKeyHash")?
-            .ok_or_else(|| EdgeError::Internal("apiKeyHash missing".into()))?;
+    pub(super) async fn rotate_api_key(&self, args: RotateApiKeyArgs, now: u64) -> Handled {
+        let (grace, hash) = (args.grace_ms, args.api_key_hash);
         let mut config = self.with_app(|d| Ok(d.config.clone()))?;
         config.previous_api_key = Some(Previous {
             value: std::mem::replace(&mut config.api_key_hash, hash),
@@ -109,8 +95,7 @@ impl AppIndex {
     }
 
     /// A new webhook secret (shown once); events are signed with both for the grace period.
-    pub(super) async fn rotate_webhook_secret(&self, call: &DoCall, now: u64) -> Handled {
-        let grace = grace_ms(&call.args)?;
+    pub(super) async fn rotate_webhook_secret(&self, grace: u64, now: u64) -> Handled {
         let mut config = self.with_app(|d| Ok(d.config.clone()))?;
         let secret = webhook::new_secret()?;
         config.previous_webhook_secret = Some(Previous {
@@ -129,7 +114,7 @@ impl AppIndex {
     }
 
     /// The `test` event for the front worker to deliver now (400 when there is no URL).
-    pub(super) fn webhook_test(&self, call: &DoCall, now: u64) -> Handled {
+    pub(super) fn webhook_test(&self, call: &CallContext, now: u64) -> Handled {
         let job = self.with_app(|d| {
             let details = StoredDetails {
                 gender: fio_core::protocol::Gender::Male,
@@ -148,9 +133,7 @@ impl AppIndex {
         Ok((serde_json::to_value(job)?, None))
     }
 
-    pub(super) async fn record_delivery(&self, call: &DoCall) -> Handled {
-        let d: Delivery = serde_json::from_value(call.args.clone())
-            .map_err(|e| EdgeError::Internal(format!("delivery: {e}")))?;
+    pub(super) async fn record_delivery(&self, d: Delivery) -> Handled {
         let mut list: Vec<Delivery> = self.get_json("deliveries").await?.unwrap_or_default();
         list.insert(0, d);
         list.truncate(KEPT_DELIVERIES);

@@ -2,6 +2,7 @@
 
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::*;
+use crate::do_protocol::{FacialIdArgs, ListArgs, PayloadArg, SetPayloadArgs, SetPinArgs};
 
 impl AppIndex {
     pub(super) async fn load_record(&self, fid: &str) -> EdgeResult<FaceRecord> {
@@ -13,8 +14,13 @@ impl AppIndex {
             .ok_or(EdgeError::NotFound("facial ID"))
     }
 
-    pub(super) async fn delete_facial_id(&self, call: &DoCall, now: u64) -> Handled {
-        let fid = facial_id_arg(&call.args, "fid")?;
+    pub(super) async fn delete_facial_id(
+        &self,
+        call: &CallContext,
+        args: &FacialIdArgs,
+        now: u64,
+    ) -> Handled {
+        let fid = facial_id_arg(&args.fid, "fid")?;
         let record = self.load_record(&fid).await?;
         let (shard, stats) = self.with_app(|d| {
             let shard = d.users.get(&fid).map(|u| u.shard).unwrap_or_default();
@@ -68,14 +74,14 @@ impl AppIndex {
         ))
     }
 
-    pub(super) async fn set_payload(&self, call: &DoCall, now: u64) -> Handled {
-        let fid = facial_id_arg(&call.args, "fid")?;
-        let payload = match (call.args.get("payload"), call.args.get("payloadText")) {
-            (Some(v), _) => v.clone(),
+    pub(super) async fn set_payload(&self, args: SetPayloadArgs, now: u64) -> Handled {
+        let fid = facial_id_arg(&args.fid, "fid")?;
+        let payload = match args.payload {
+            Some(PayloadArg::Json(v)) => v,
             // Query-string and form parameters carry JSON text.
-            (None, Some(Value::String(text))) => serde_json::from_str(text)
+            Some(PayloadArg::Text(text)) => serde_json::from_str(&text)
                 .map_err(|_| EdgeError::bad_request("`payload` must be JSON"))?,
-            _ => return Err(EdgeError::bad_request("missing `payload`")),
+            None => return Err(EdgeError::bad_request("missing `payload`")),
         };
         validate_payload(&payload)?;
         let mut record = self.load_record(&fid).await?;
@@ -86,10 +92,10 @@ impl AppIndex {
         Ok((json!({"status": 200, "facialId": fid}), None))
     }
 
-    pub(super) async fn set_pin(&self, call: &DoCall, now: u64) -> Handled {
-        let fid = facial_id_arg(&call.args, "fid")?;
-        let pin =
-            str_arg(&call.args, "pin")?.ok_or_else(|| EdgeError::bad_request("missing `pin`"))?;
+    pub(super) async fn set_pin(&self, call: &CallContext, args: &SetPinArgs, now: u64) -> Handled {
+        let fid = facial_id_arg(&args.fid, "fid")?;
+        let pin = Param::text(&args.pin, "pin")?
+            .ok_or_else(|| EdgeError::bad_request("missing `pin`"))?;
         let opts = self.options()?;
         validate_pin(&pin, &opts.pin_policy())?;
         let mut record = self.load_record(&fid).await?;
@@ -122,8 +128,8 @@ impl AppIndex {
 
     /// FACEIO's `/checkfacialid`: whether `fid` is enrolled on this app (memory only: the
     /// user map mirrors storage once loaded).
-    pub(super) fn check_facial_id(&self, call: &DoCall) -> Handled {
-        let fid = facial_id_arg(&call.args, "fid")?;
+    pub(super) fn check_facial_id(&self, args: &FacialIdArgs) -> Handled {
+        let fid = facial_id_arg(&args.fid, "fid")?;
         self.with_app(|d| {
             Ok((
                 json!({"status": 200, "facialId": fid, "valid": d.users.contains_key(&fid)}),
@@ -132,9 +138,9 @@ impl AppIndex {
         })
     }
 
-    pub(super) fn list_facial_ids(&self, call: &DoCall) -> Handled {
-        let offset = usize_arg(&call.args, "offset")?.unwrap_or(0);
-        let limit = usize_arg(&call.args, "limit")?.unwrap_or(DEFAULT_LIST_LIMIT);
+    pub(super) fn list_facial_ids(&self, args: &ListArgs) -> Handled {
+        let offset = usize_arg(&args.offset, "offset")?.unwrap_or(0);
+        let limit = usize_arg(&args.limit, "limit")?.unwrap_or(DEFAULT_LIST_LIMIT);
         if limit > MAX_LIST_LIMIT {
             return Err(EdgeError::bad_request(format!(
                 "`limit` is at most {MAX_LIST_LIMIT}"

@@ -3,6 +3,7 @@
 
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::*;
+use crate::do_protocol::VerifyTokenArgs;
 use crate::token::{self, Claims, TokenError};
 
 /// Storage prefix of redeemed token IDs (`tok:{jti}` → expiry in Unix ms), pruned by the alarm.
@@ -12,7 +13,7 @@ impl AppIndex {
     /// The login token for a ceremony that just succeeded for `facial_id`.
     pub(super) fn login_token(
         &self,
-        call: &DoCall,
+        call: &CallContext,
         challenge: &Challenge,
         facial_id: &str,
         now: u64,
@@ -62,8 +63,8 @@ impl AppIndex {
 
     /// Verifies a login token for this app and redeems it (at most once, decided here, in the
     /// app's Durable Object): `{status, facialId, ceremony, timestamp, payload}`.
-    pub(super) async fn verify_token(&self, call: &DoCall, now: u64) -> Handled {
-        let given = str_arg(&call.args, "token")?
+    pub(super) async fn verify_token(&self, args: &VerifyTokenArgs, now: u64) -> Handled {
+        let given = Param::text(&args.token, "token")?
             .filter(|t| !t.trim().is_empty())
             .ok_or_else(|| EdgeError::bad_request("missing `token`"))?;
         let given = given.trim();

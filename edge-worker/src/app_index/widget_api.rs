@@ -4,17 +4,16 @@
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::tokens;
 use super::*;
+use crate::do_protocol::{Body, Ceremonial};
 
 impl AppIndex {
-    pub(super) fn body(call: &DoCall) -> EdgeResult<&[u8]> {
-        call.body
-            .as_deref()
-            .map(str::as_bytes)
-            .ok_or_else(|| EdgeError::bad_request("body is not UTF-8"))
-    }
-
-    pub(super) async fn start(&self, call: &DoCall, now: u64) -> Handled {
-        let req: StartRequest = parse_request(Self::body(call)?)?;
+    pub(super) async fn start(
+        &self,
+        call: &CallContext,
+        body: Body<StartRequest>,
+        now: u64,
+    ) -> Handled {
+        let req = body.into_request()?;
         if req.app_id.as_deref().is_some_and(|a| a != call.public_id) {
             return Err(ErrorCode::Unauthorized.into());
         }
@@ -22,6 +21,12 @@ impl AppIndex {
             fio_core::protocol::validate_nonce(n)?;
         }
         let opts = self.options()?;
+        // Without the models nothing could measure the ceremony's evidence: refuse before a
+        // challenge is issued rather than at its end.
+        #[cfg(not(feature = "models"))]
+        if opts.requires_evidence() {
+            return Err(EdgeError::Unavailable(evidence::NO_MODELS.into()));
+        }
         let (c, random) = self
             .issue_challenge(
                 req.ceremony,
@@ -43,8 +48,13 @@ impl AppIndex {
         Ok((serde_json::to_value(resp)?, None))
     }
 
-    pub(super) async fn enroll(&self, call: &DoCall, now: u64) -> Handled {
-        let req: EnrollRequest = parse_request(Self::body(call)?)?;
+    pub(super) async fn enroll(
+        &self,
+        call: &CallContext,
+        args: Ceremonial<EnrollRequest>,
+        now: u64,
+    ) -> Handled {
+        let req = args.request.into_request()?;
         let (challenge, follow_up) = self
             .consume_challenge(&req.challenge_id, Ceremony::Enroll, now)
             .await?;
@@ -70,7 +80,7 @@ impl AppIndex {
         )?;
         evidence::check(
             opts.requires_evidence(),
-            call.evidence.as_ref(),
+            args.evidence.as_ref(),
             &challenge,
             &templates,
             follow_up.is_some(),
@@ -186,8 +196,13 @@ impl AppIndex {
         Ok((serde_json::to_value(response)?, webhook))
     }
 
-    pub(super) async fn authenticate(&self, call: &DoCall, now: u64) -> Handled {
-        let req: AuthenticateRequest = parse_request(Self::body(call)?)?;
+    pub(super) async fn authenticate(
+        &self,
+        call: &CallContext,
+        args: Ceremonial<AuthenticateRequest>,
+        now: u64,
+    ) -> Handled {
+        let req = args.request.into_request()?;
         let (challenge, follow_up) = self
             .consume_challenge(&req.challenge_id, Ceremony::Authenticate, now)
             .await?;
@@ -202,7 +217,7 @@ impl AppIndex {
             .and_then(|_| {
                 evidence::check(
                     opts.requires_evidence(),
-                    call.evidence.as_ref(),
+                    args.evidence.as_ref(),
                     &challenge,
                     std::slice::from_ref(&probe),
                     bound,

@@ -3,19 +3,56 @@
 //! app's Durable Object decides with [`fio_core::liveness::verify_evidence`]. The crops are never
 //! stored: they live for the length of one request.
 
+#[cfg(feature = "models")]
 mod models;
 pub mod sealing;
 
 use fio_core::liveness::{
-    crop_cues, verify_evidence, FrameCues, SealedEvidence, Thresholds, Verdict,
+    crop_cues, verify_evidence, CropBundle, FrameCues, SealedEvidence, Thresholds, Verdict,
 };
 use fio_core::{Challenge, Error as FioError, Template};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{EdgeError, EdgeResult};
+use sealing::{open_evidence, OpenError};
 
-pub use models::{measure, model_bytes, open};
+#[cfg(feature = "models")]
+pub use models::{measure, model_bytes};
+
+/// What a worker built without the `models` feature answers where models are needed.
+#[cfg(not(feature = "models"))]
+pub const NO_MODELS: &str =
+    "edge re-verification of liveness needs the face models, and this edge was built without \
+     them (cargo feature `models`)";
+
+/// Without the `models` feature there is nothing to measure crops with: the request is refused
+/// (501) rather than let through unverified.
+#[cfg(not(feature = "models"))]
+pub async fn measure(
+    _env: &worker::Env,
+    _challenge_id: &str,
+    _bundle: &CropBundle,
+) -> EdgeResult<EvidenceCall> {
+    Err(EdgeError::Unavailable(NO_MODELS.into()))
+}
+
+/// Opens a request's sealed crops (cheap: ECDH and AES-GCM); `Err` is what the Durable Object
+/// is told when they are not sealed to this ceremony or not a crop bundle.
+pub fn open(
+    master: &[u8],
+    challenge_id: &str,
+    sealed: &fio_core::liveness::SealedEvidence,
+) -> Result<CropBundle, EvidenceCall> {
+    let bundle = match open_evidence(master, challenge_id, sealed) {
+        Ok(b) => b,
+        Err(OpenError::Rejected) => return Err(EvidenceCall::Rejected),
+        Err(OpenError::Malformed(reason)) => return Err(EvidenceCall::Malformed { reason }),
+    };
+    CropBundle::from_bytes(&bundle).map_err(|e| EvidenceCall::Malformed {
+        reason: e.to_string(),
+    })
+}
 
 /// One crop as the edge's models measured it.
 #[derive(Debug, Clone, Serialize, Deserialize)]

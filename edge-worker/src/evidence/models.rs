@@ -10,7 +10,6 @@ use fio_vision::evidence_crops::{EvidenceVerifier, EVIDENCE_MODELS};
 use fio_vision::ModelFiles;
 use worker::Env;
 
-use super::sealing::{open_evidence, OpenError};
 use super::{EvidenceCall, MeasuredCrop};
 use crate::error::{EdgeError, EdgeResult};
 
@@ -52,23 +51,6 @@ async fn verifier(env: &Env) -> EdgeResult<Rc<EvidenceVerifier>> {
     );
     VERIFIER.with(|c| *c.borrow_mut() = Some(v.clone()));
     Ok(v)
-}
-
-/// Opens a request's sealed crops (cheap: ECDH and AES-GCM); `Err` is what the Durable Object
-/// is told when they are not sealed to this ceremony or not a crop bundle.
-pub fn open(
-    master: &[u8],
-    challenge_id: &str,
-    sealed: &fio_core::liveness::SealedEvidence,
-) -> Result<CropBundle, EvidenceCall> {
-    let bundle = match open_evidence(master, challenge_id, sealed) {
-        Ok(b) => b,
-        Err(OpenError::Rejected) => return Err(EvidenceCall::Rejected),
-        Err(OpenError::Malformed(reason)) => return Err(EvidenceCall::Malformed { reason }),
-    };
-    CropBundle::from_bytes(&bundle).map_err(|e| EvidenceCall::Malformed {
-        reason: e.to_string(),
-    })
 }
 
 /// Measures every crop with the widget's models (the expensive part: claim the challenge's

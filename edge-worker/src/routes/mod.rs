@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod rest;
+#[cfg(feature = "models")]
 pub mod rest_images;
 pub mod widget;
 
@@ -10,7 +11,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use worker::{Context, Env, Method, Request, Response};
 
-use crate::do_protocol::{self, DoCall, DoReply, Op};
+use crate::do_protocol::{self, CallContext, DoCall, DoReply, DoRequest};
 use crate::error::{EdgeError, EdgeResult, ErrorReply};
 use crate::gate::ClientIpHeader;
 use crate::webhook;
@@ -61,9 +62,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> worker::Result<Resp
         ["v1", public_id, action] => widget::handle(req, &env, &ctx, public_id, action).await,
         ["admin", "apps", rest @ ..] => admin::handle(req, &env, rest).await,
         [name] if rest::op_for(name).is_some() => rest::handle(req, &env, &ctx, name).await,
-        [name] if rest_images::ImageOp::from_path(name).is_some() => {
-            rest_images::handle(req, &env, &ctx, name).await
-        }
+        [name @ ("faceverify" | "agecheck")] => images(req, &env, &ctx, name).await,
         // FACEIO's health check (`api.faceio.net/status`): reached only once the secrets and
         // settings above are valid, so a 200 here means the deployment can serve.
         ["status"] if matches!(req.method(), Method::Get | Method::Post) => json_response(
@@ -77,6 +76,22 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> worker::Result<Resp
     }
 }
 
+/// `/faceverify` and `/agecheck`, which run the face models.
+#[cfg(feature = "models")]
+async fn images(req: Request, env: &Env, ctx: &Context, name: &str) -> worker::Result<Response> {
+    rest_images::handle(req, env, ctx, name).await
+}
+
+/// `/faceverify` and `/agecheck` in a worker built without the face models: a REST-style 501
+/// saying so, whatever the request (nothing is read, no quota is spent).
+#[cfg(not(feature = "models"))]
+async fn images(_req: Request, _env: &Env, _ctx: &Context, name: &str) -> worker::Result<Response> {
+    let msg = format!(
+        "/{name} needs the face models, and this edge was built without them (cargo feature `models`)"
+    );
+    error_response(&EdgeError::Unavailable(msg).reply(), true)
+}
+
 /// `GET /v1/{publicId}/jwks.json`: the JWK Set a site's backend verifies login tokens with.
 /// Readable from any origin and cacheable briefly (a rotated-in key is fetched again by JOSE
 /// libraries when a token names a key id they have not seen).
@@ -86,9 +101,9 @@ async fn jwks(req: &Request, env: &Env, public_id: &str) -> worker::Result<Respo
     } else if !crate::app_config::is_valid_public_id(public_id) {
         Err(EdgeError::NotFound("application"))
     } else {
-        let mut call = base_call(req, env, Op::Jwks, public_id);
-        call.demo = false;
-        dispatch(env, None, &call).await
+        let mut ctx = context(req, env, public_id);
+        ctx.demo = false;
+        dispatch(env, None, ctx, DoCall::Jwks).await
     };
     let mut resp = match result {
         Ok(v) => {
@@ -170,13 +185,12 @@ pub fn setting(env: &Env, name: &str) -> Option<String> {
 }
 
 /// Request context shared by widget and REST calls.
-pub fn base_call(req: &Request, env: &Env, op: Op, public_id: &str) -> DoCall {
+pub fn context(req: &Request, env: &Env, public_id: &str) -> CallContext {
     let demo = env
         .var("DEMO_APP_ID")
         .map(|v| v.to_string())
         .is_ok_and(|d| !d.is_empty() && d == public_id);
-    DoCall {
-        op,
+    CallContext {
         public_id: public_id.to_owned(),
         client_ip: crate::gate::client_ip(
             client_ip_header(env),
@@ -188,9 +202,6 @@ pub fn base_call(req: &Request, env: &Env, op: Op, public_id: &str) -> DoCall {
         country: header(req, "cf-ipcountry"),
         api_key: None,
         demo,
-        body: None,
-        args: Value::Null,
-        evidence: None,
         issuer: req.url().ok().map(|u| u.origin().ascii_serialization()),
     }
 }
@@ -198,9 +209,9 @@ pub fn base_call(req: &Request, env: &Env, op: Op, public_id: &str) -> DoCall {
 /// Reports a webhook's outcome to its app's Durable Object (the console's last deliveries); a
 /// failure to record is logged, never retried (the delivery itself already happened).
 pub async fn record_delivery(env: &Env, public_id: &str, outcome: webhook::Delivery) {
-    let call = DoCall {
-        args: serde_json::to_value(&outcome).unwrap_or_default(),
-        ..DoCall::internal(Op::RecordDelivery, public_id)
+    let call = DoRequest {
+        ctx: CallContext::internal(public_id),
+        call: DoCall::RecordDelivery(outcome),
     };
     if let Err(e) = do_protocol::call(env, &call).await {
         worker::console_error!("recording a webhook delivery: {e}");
@@ -208,17 +219,23 @@ pub async fn record_delivery(env: &Env, public_id: &str, outcome: webhook::Deliv
 }
 
 /// Calls the app's Durable Object and queues any webhook in `waitUntil`.
-pub async fn dispatch(env: &Env, ctx: Option<&Context>, call: &DoCall) -> EdgeResult<Value> {
-    let reply: DoReply = match do_protocol::call(env, call).await {
+pub async fn dispatch(
+    env: &Env,
+    wait: Option<&Context>,
+    ctx: CallContext,
+    call: DoCall,
+) -> EdgeResult<Value> {
+    let request = DoRequest { ctx, call };
+    let reply: DoReply = match do_protocol::call(env, &request).await {
         Ok(r) => r,
         Err(e) => {
             worker::console_error!("durable object call failed: {e}");
             return Err(e);
         }
     };
-    if let (Some(job), Some(ctx)) = (reply.webhook, ctx) {
-        let (env, public_id) = (env.clone(), call.public_id.clone());
-        ctx.wait_until(async move {
+    if let (Some(job), Some(wait)) = (reply.webhook, wait) {
+        let (env, public_id) = (env.clone(), request.ctx.public_id);
+        wait.wait_until(async move {
             let outcome = webhook::deliver(job, webhook::local_http_allowed(&env)).await;
             record_delivery(&env, &public_id, outcome).await;
         });

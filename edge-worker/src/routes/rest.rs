@@ -10,22 +10,79 @@ use fio_core::ErrorCode;
 use serde_json::{Map, Value};
 use worker::{Context, Env, Method, Request, Response};
 
-use super::{base_call, dispatch, error_response, header, json_response, read_body};
+use super::{context, dispatch, error_response, header, json_response, read_body};
 use crate::app_config::is_valid_public_id;
-use crate::do_protocol::Op;
+use crate::do_protocol::{
+    DoCall, FacialIdArgs, ListArgs, Param, PayloadArg, SetPayloadArgs, SetPinArgs, VerifyTokenArgs,
+};
 use crate::error::{EdgeError, EdgeResult};
 
+/// The REST operations behind the path segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestOp {
+    /// `/deletefacialid`.
+    DeleteFacialId,
+    /// `/setfacialidpayload`.
+    SetPayload,
+    /// `/setfacialidpincode`.
+    SetPin,
+    /// `/appstats`.
+    AppStats,
+    /// `/listfacialids`.
+    ListFacialIds,
+    /// `/verifytoken`.
+    VerifyToken,
+    /// `/checkfacialid`.
+    CheckFacialId,
+}
+
 /// The operation behind a REST path segment.
-pub fn op_for(name: &str) -> Option<Op> {
+pub fn op_for(name: &str) -> Option<RestOp> {
     match name {
-        "deletefacialid" => Some(Op::DeleteFacialId),
-        "setfacialidpayload" => Some(Op::SetPayload),
-        "setfacialidpincode" => Some(Op::SetPin),
-        "appstats" => Some(Op::AppStats),
-        "listfacialids" => Some(Op::ListFacialIds),
-        "verifytoken" => Some(Op::VerifyToken),
-        "checkfacialid" => Some(Op::CheckFacialId),
+        "deletefacialid" => Some(RestOp::DeleteFacialId),
+        "setfacialidpayload" => Some(RestOp::SetPayload),
+        "setfacialidpincode" => Some(RestOp::SetPin),
+        "appstats" => Some(RestOp::AppStats),
+        "listfacialids" => Some(RestOp::ListFacialIds),
+        "verifytoken" => Some(RestOp::VerifyToken),
+        "checkfacialid" => Some(RestOp::CheckFacialId),
         _ => None,
+    }
+}
+
+/// The typed call for a REST operation and its parameters (parameters it does not take are
+/// ignored, as they always were). The parameters are judged by the Durable Object, after the
+/// API key.
+pub fn rest_call(op: RestOp, args: &Map<String, Value>) -> DoCall {
+    let param = |name: &str| Param::of(args.get(name));
+    match op {
+        RestOp::DeleteFacialId => DoCall::DeleteFacialId(FacialIdArgs { fid: param("fid") }),
+        RestOp::CheckFacialId => DoCall::CheckFacialId(FacialIdArgs { fid: param("fid") }),
+        RestOp::SetPayload => DoCall::SetPayload(SetPayloadArgs {
+            fid: param("fid"),
+            payload: match (args.get("payload"), args.get("payloadText")) {
+                (Some(v), _) => Some(PayloadArg::Json(v.clone())),
+                (None, Some(Value::String(text))) => Some(PayloadArg::Text(text.clone())),
+                _ => None,
+            },
+        }),
+        RestOp::SetPin => DoCall::SetPin(SetPinArgs {
+            fid: param("fid"),
+            pin: param("pin"),
+        }),
+        RestOp::AppStats => DoCall::AppStats,
+        RestOp::ListFacialIds => DoCall::ListFacialIds(list_args(args)),
+        RestOp::VerifyToken => DoCall::VerifyToken(VerifyTokenArgs {
+            token: param("token"),
+        }),
+    }
+}
+
+/// `offset` and `limit` (REST parameters or the operator API's query string).
+pub fn list_args(args: &Map<String, Value>) -> ListArgs {
+    ListArgs {
+        offset: Param::of(args.get("offset")),
+        limit: Param::of(args.get("limit")),
     }
 }
 
@@ -136,7 +193,7 @@ pub(crate) async fn parse_multipart(
 pub async fn handle(
     mut req: Request,
     env: &Env,
-    ctx: &Context,
+    wait: &Context,
     name: &str,
 ) -> worker::Result<Response> {
     let result = async {
@@ -155,11 +212,10 @@ pub async fn handle(
             _ => return Err(EdgeError::code(ErrorCode::Unauthorized)),
         };
         let public_id = public_id_of_key(&key).ok_or(EdgeError::code(ErrorCode::Unauthorized))?;
-        let mut call = base_call(&req, env, op, public_id);
-        call.demo = false;
-        call.api_key = Some(key.clone());
-        call.args = Value::Object(args);
-        dispatch(env, Some(ctx), &call).await
+        let mut ctx = context(&req, env, public_id);
+        ctx.demo = false;
+        ctx.api_key = Some(key.clone());
+        dispatch(env, Some(wait), ctx, rest_call(op, &args)).await
     }
     .await;
     match result {
@@ -178,7 +234,44 @@ mod tests {
         assert_eq!(public_id_of_key("a.b.c"), None);
         assert_eq!(public_id_of_key("noseparator"), None);
         assert_eq!(public_id_of_key("app."), None);
-        assert_eq!(op_for("appstats"), Some(Op::AppStats));
+        assert_eq!(op_for("appstats"), Some(RestOp::AppStats));
         assert_eq!(op_for("nope"), None);
+    }
+
+    #[test]
+    fn rest_calls_carry_typed_parameters() {
+        let args: Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "fid": 12, "pin": true, "payload": null, "limit": {"a": 1}, "offset": "3",
+        }))
+        .unwrap();
+        let DoCall::SetPin(pin) = rest_call(RestOp::SetPin, &args) else {
+            panic!("setfacialidpincode is SetPin")
+        };
+        assert_eq!(
+            pin.fid,
+            Some(Param::Text("12".into())),
+            "numbers as their text"
+        );
+        assert_eq!(pin.pin, Some(Param::Text("true".into())));
+        let DoCall::SetPayload(p) = rest_call(RestOp::SetPayload, &args) else {
+            panic!("setfacialidpayload is SetPayload")
+        };
+        assert_eq!(
+            p.payload,
+            Some(PayloadArg::Json(Value::Null)),
+            "null is a payload"
+        );
+        let DoCall::ListFacialIds(l) = rest_call(RestOp::ListFacialIds, &args) else {
+            panic!("listfacialids is ListFacialIds")
+        };
+        assert_eq!(l.limit, Some(Param::NotText));
+        assert_eq!(l.offset, Some(Param::Text("3".into())));
+        let text: Map<String, Value> =
+            serde_json::from_value(serde_json::json!({"payloadText": "{\"a\":1}"})).unwrap();
+        let DoCall::SetPayload(p) = rest_call(RestOp::SetPayload, &text) else {
+            panic!("setfacialidpayload is SetPayload")
+        };
+        assert_eq!(p.payload, Some(PayloadArg::Text("{\"a\":1}".into())));
+        assert_eq!(p.fid, None);
     }
 }

@@ -24,8 +24,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use worker::{Context, Env, Method, Request, Response};
 
-use super::{base_call, dispatch, error_response, header, json_response, read_body};
-use crate::do_protocol::Op;
+use super::{context, dispatch, error_response, header, json_response, read_body};
+use crate::do_protocol::DoCall;
 use crate::error::{EdgeError, EdgeResult, ErrorReply};
 
 /// Largest accepted image file (after base64 decoding).
@@ -137,10 +137,10 @@ pub async fn handle(
         let public_id =
             super::rest::public_id_of_key(&key).ok_or(EdgeError::code(ErrorCode::Unauthorized))?;
         // Key, app status and REST quota first: no image is decoded for an unauthorised call.
-        let mut call = base_call(&req, env, Op::ImageCheck, public_id);
-        call.demo = false;
-        call.api_key = Some(key);
-        let app = dispatch(env, Some(ctx), &call).await?;
+        let mut call_ctx = context(&req, env, public_id);
+        call_ctx.demo = false;
+        call_ctx.api_key = Some(key);
+        let app = dispatch(env, Some(ctx), call_ctx, DoCall::ImageCheck).await?;
         let mut frames = Vec::with_capacity(images.len());
         for name in op.images() {
             let param = images

@@ -3,21 +3,21 @@
 use fio_core::liveness::SealedEvidence;
 use fio_core::protocol::{MAX_EVIDENCE_REQUEST_BYTES, MAX_REQUEST_BYTES};
 use fio_core::{Ceremony, ErrorCode};
-use serde_json::json;
 use worker::{Context, Env, Method, Request, Response};
 
-use super::{base_call, dispatch, error_response, header, json_response, read_body};
+use super::{context, dispatch, error_response, header, json_response, read_body};
 use crate::app_config::is_valid_public_id;
 use crate::app_index::master_key;
-use crate::do_protocol::Op;
+use crate::do_protocol::{Body, Ceremonial, ClaimEvidenceArgs, DoCall};
 use crate::error::{EdgeError, EdgeResult};
 use crate::evidence::{self, EvidenceCall};
 
-fn op_for(action: &str) -> Option<Op> {
+/// `POST /v1/{id}/session`: no ceremony yet; `enroll`, `authenticate`: the ceremony.
+fn ceremony_for(action: &str) -> Option<Option<Ceremony>> {
     match action {
-        "session" => Some(Op::Start),
-        "enroll" => Some(Op::Enroll),
-        "authenticate" => Some(Op::Authenticate),
+        "session" => Some(None),
+        "enroll" => Some(Some(Ceremony::Enroll)),
+        "authenticate" => Some(Some(Ceremony::Authenticate)),
         _ => None,
     }
 }
@@ -36,13 +36,13 @@ fn with_cors(resp: worker::Result<Response>, origin: Option<&str>) -> worker::Re
 pub async fn handle(
     mut req: Request,
     env: &Env,
-    ctx: &Context,
+    wait: &Context,
     public_id: &str,
     action: &str,
 ) -> worker::Result<Response> {
     let origin = header(&req, "origin");
     let origin = origin.as_deref();
-    let Some(op) = op_for(action) else {
+    let Some(ceremony) = ceremony_for(action) else {
         return with_cors(
             error_response(&EdgeError::NotFound("route").reply(), false),
             origin,
@@ -73,36 +73,55 @@ pub async fn handle(
         );
     }
     // Only enroll/authenticate may carry evidence crops, hence the larger cap.
-    let max = match op {
-        Op::Enroll | Op::Authenticate => MAX_EVIDENCE_REQUEST_BYTES,
-        _ => MAX_REQUEST_BYTES,
+    let max = match ceremony {
+        Some(_) => MAX_EVIDENCE_REQUEST_BYTES,
+        None => MAX_REQUEST_BYTES,
     };
     let body = match read_body(&mut req, max).await {
         Ok(b) => b,
         Err(e) => return with_cors(error_response(&e.reply(), false), origin),
     };
-    let mut call = base_call(&req, env, op, public_id);
-    call.body = String::from_utf8(body).ok();
-    let carries_evidence = matches!(op, Op::Enroll | Op::Authenticate);
-    if let Some(body) = call.body.take_if(|_| carries_evidence) {
-        let split = evidence::split_body(body);
-        call.body = Some(split.body);
-        call.evidence = match split.evidence {
-            None => None,
-            Some(Err(reason)) => Some(EvidenceCall::Malformed { reason }),
-            Some(Ok((challenge_id, sealed))) => {
-                match open_and_measure(&req, env, op, public_id, &challenge_id, &sealed).await {
-                    Ok(m) => Some(m),
-                    Err(e) => return with_cors(error_response(&e.reply(), false), origin),
+    let ctx = context(&req, env, public_id);
+    let body = String::from_utf8(body).ok();
+    let call = match (ceremony, body) {
+        (None, body) => DoCall::Start(Body::parse(body.as_deref())),
+        (Some(ceremony), None) => ceremony_call(ceremony, None, None),
+        (Some(ceremony), Some(body)) => {
+            let split = evidence::split_body(body);
+            let evidence = match split.evidence {
+                None => None,
+                Some(Err(reason)) => Some(EvidenceCall::Malformed { reason }),
+                Some(Ok((challenge_id, sealed))) => {
+                    match open_and_measure(&req, env, ceremony, public_id, &challenge_id, &sealed)
+                        .await
+                    {
+                        Ok(m) => Some(m),
+                        Err(e) => return with_cors(error_response(&e.reply(), false), origin),
+                    }
                 }
-            }
-        };
-    }
-    let resp = match dispatch(env, Some(ctx), &call).await {
+            };
+            ceremony_call(ceremony, Some(&split.body), evidence)
+        }
+    };
+    let resp = match dispatch(env, Some(wait), ctx, call).await {
         Ok(v) => json_response(200, &v),
         Err(e) => error_response(&e.reply(), false),
     };
     with_cors(resp, origin)
+}
+
+/// The enroll or authenticate call for a body (`None`: not UTF-8) and its evidence.
+fn ceremony_call(ceremony: Ceremony, body: Option<&str>, evidence: Option<EvidenceCall>) -> DoCall {
+    match ceremony {
+        Ceremony::Enroll => DoCall::Enroll(Ceremonial {
+            request: Body::parse(body),
+            evidence,
+        }),
+        Ceremony::Authenticate => DoCall::Authenticate(Ceremonial {
+            request: Body::parse(body),
+            evidence,
+        }),
+    }
 }
 
 /// Opens the sealed crops, reserves the challenge's one measurement with its Durable Object
@@ -110,7 +129,7 @@ pub async fn handle(
 async fn open_and_measure(
     req: &Request,
     env: &Env,
-    op: Op,
+    ceremony: Ceremony,
     public_id: &str,
     challenge_id: &str,
     sealed: &SealedEvidence,
@@ -122,13 +141,16 @@ async fn open_and_measure(
         // challenge as for any other request.
         Err(call) => return Ok(call),
     };
-    let ceremony = if op == Op::Enroll {
-        Ceremony::Enroll
-    } else {
-        Ceremony::Authenticate
+    let claim = ClaimEvidenceArgs {
+        challenge_id: challenge_id.to_owned(),
+        ceremony,
     };
-    let mut claim = base_call(req, env, Op::ClaimEvidence, public_id);
-    claim.args = json!({ "challengeId": challenge_id, "ceremony": ceremony });
-    dispatch(env, None, &claim).await?;
+    dispatch(
+        env,
+        None,
+        context(req, env, public_id),
+        DoCall::ClaimEvidence(claim),
+    )
+    .await?;
     evidence::measure(env, challenge_id, &bundle).await
 }
