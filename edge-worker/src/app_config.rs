@@ -14,10 +14,8 @@ pub const DEFAULT_QUOTA_PER_MINUTE: u32 = 600;
 pub const DEFAULT_IP_QUOTA_PER_MINUTE: u32 = 60;
 /// Default REST requests per app per minute.
 pub const DEFAULT_REST_QUOTA_PER_MINUTE: u32 = 600;
-/// Active-liveness prompts per challenge in `active` mode. A screen replay of a real session
-/// that turns and nods on its own passed 1.1 % of random 3-action challenges in
-/// `fio liveness-eval` and none of 4-action ones (~2 s per prompt for a person).
-pub const ACTIVE_LIVENESS_ACTIONS: usize = 4;
+/// Active-liveness prompts per challenge in `active` mode (the bench draws the same count).
+pub use fio_core::ACTIVE_ACTIONS_PER_CHALLENGE as ACTIVE_LIVENESS_ACTIONS;
 /// Longest accepted consent text (characters).
 pub const MAX_TERMS_CHARS: usize = 4000;
 /// Longest accepted app name.
