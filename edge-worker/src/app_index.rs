@@ -21,21 +21,15 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use fio_core::challenge::{
-    templates_digest, FollowUp, Lineage, CHALLENGE_TTL_MS, MAX_PIN_UNIQUENESS_RETRIES,
-};
-use fio_core::decision::{check_enrollment, EnrollPolicy, LIVENESS_THRESHOLD};
-use fio_core::liveness::{self, Thresholds, Verdict};
-use fio_core::pin::{
-    pin_uniqueness_tag, PinAttempts, PinVerdict, MAX_CLIENT_PIN_ATTEMPTS, PIN_SALT_LEN,
-};
-use fio_core::protocol::{validate_payload, LivenessMode};
+use fio_core::challenge::{templates_digest, FollowUp, Lineage, CHALLENGE_TTL_MS};
+use fio_core::decision::{check_enrollment, EnrollPolicy};
+use fio_core::pin::{pin_uniqueness_tag, PinAttempts, PinVerdict, PIN_SALT_LEN};
+use fio_core::protocol::validate_payload;
 use fio_core::{
     decide_match, format_facial_id, format_iso8601_ms, hash_pin, is_valid_facial_id, new_challenge,
-    validate_pin, verify_pin, AuthenticateReply, AuthenticateRequest, AuthenticateResponse,
-    Ceremony, Challenge, ChallengeLedger, Embedding, EnrollRequest, EnrollResponse,
-    Error as FioError, ErrorCode, LivenessEvidence, MatchOutcome, PinRequiredResponse,
-    StartRequest, StartResponse, Template, TemplateIndex,
+    validate_pin, AuthenticateReply, AuthenticateRequest, AuthenticateResponse, Ceremony,
+    Challenge, ChallengeLedger, Embedding, EnrollRequest, EnrollResponse, Error as FioError,
+    ErrorCode, PinRequiredResponse, StartRequest, StartResponse, Template, TemplateIndex,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -71,6 +65,7 @@ const PIN_PEPPER: &str = "PIN_PEPPER";
 
 mod admin;
 mod challenges;
+mod decide;
 mod operator;
 mod rest_api;
 mod tokens;
@@ -253,52 +248,6 @@ fn facial_id_arg(p: &Option<Param>, name: &'static str) -> EdgeResult<String> {
     }
 }
 
-/// A non-negative integer parameter.
-fn usize_arg(p: &Option<Param>, name: &str) -> EdgeResult<Option<usize>> {
-    match Param::text(p, name)? {
-        None => Ok(None),
-        Some(s) if s.trim().is_empty() => Ok(None),
-        Some(s) => s.trim().parse::<usize>().map(Some).map_err(|_| {
-            EdgeError::bad_request(format!("`{name}` must be a non-negative integer"))
-        }),
-    }
-}
-
-/// Active liveness: the prompted actions must have been observed, in order.
-///
-/// A follow-up challenge (`follow_up`: PIN prompt, PIN retry) carries no actions: the widget
-/// resends the report of the ceremony's first request, whose evidence was checked then.
-fn check_liveness(
-    mode: LivenessMode,
-    ev: &LivenessEvidence,
-    challenge: &Challenge,
-    follow_up: bool,
-) -> EdgeResult<()> {
-    if mode == LivenessMode::Off {
-        return Ok(());
-    }
-    if !ev.passed || ev.score.is_nan() || ev.score < LIVENESS_THRESHOLD {
-        return Err(FioError::PadAttack.into());
-    }
-    if mode == LivenessMode::Active && !follow_up && ev.actions != challenge.actions {
-        return Err(FioError::PadAttack.into());
-    }
-    // The widget's own verdict is not trusted: re-run the shared decision on its cues. Without
-    // edge re-verification these cues are still client claims (see README: tampered client).
-    let Some(report) = &ev.report else {
-        return Err(FioError::PadAttack.into());
-    };
-    let expected = if follow_up {
-        &report.actions
-    } else {
-        &challenge.actions
-    };
-    match liveness::decide(mode, report, expected, &Thresholds::DEFAULT) {
-        Verdict::Live => Ok(()),
-        _ => Err(FioError::PadAttack.into()),
-    }
-}
-
 impl AppIndex {
     fn storage(&self) -> worker::Storage {
         self.state.storage()
@@ -361,6 +310,19 @@ impl AppIndex {
         };
         futures_util::future::try_join(put, delete).await?;
         Ok(())
+    }
+
+    /// Makes a decision's writes in one atomic commit.
+    async fn apply(&self, writes: Vec<decide::Write>) -> EdgeResult<()> {
+        let mut puts = Vec::new();
+        let mut deletes = Vec::new();
+        for w in writes {
+            match w {
+                decide::Write::Put(k, v) => puts.push((k, v)),
+                decide::Write::Delete(k) => deletes.push(k),
+            }
+        }
+        self.commit(&puts, deletes).await
     }
 
     /// Writes several keys in one atomic storage call.
@@ -563,59 +525,17 @@ impl AppIndex {
     // ---- admission -------------------------------------------------------------------------
 
     /// App active → origin → country → quotas (when `count`).
-    fn widget_gate(&self, call: &CallContext, now: u64, count: bool) -> EdgeResult<()> {
+    fn widget_gate(&self, ctx: &CallContext, now: u64, count: bool) -> EdgeResult<()> {
         let mut inner = self.inner.borrow_mut();
         let Inner { data, limiter, .. } = &mut *inner;
-        let data = data
-            .as_ref()
-            .ok_or(EdgeError::code(ErrorCode::Unauthorized))?;
-        if data.config.status != AppStatus::Active {
-            return Err(ErrorCode::Unauthorized.into());
-        }
-        let opts = &data.config.options;
-        gate::check_origin(opts, call.origin.as_deref(), call.referer.as_deref())?;
-        gate::check_country(opts, call.country.as_deref())?;
-        let ip_key = format!("ip:{}", gate::quota_key(&call.client_ip));
-        let keys = [
-            ("app", opts.quota_per_minute),
-            (ip_key.as_str(), opts.ip_quota_per_minute),
-        ];
-        if count && !limiter.allow_all(&keys, now) {
-            return Err(ErrorCode::TooManyRequests.into());
-        }
-        Ok(())
+        decide::admit_widget(data.as_ref().map(|d| &d.config), ctx, limiter, now, count)
     }
 
-    /// API key (compared as SHA-256 hashes) → REST quota. Paused apps keep their REST API so
-    /// operators can still delete data; blocked apps lose it.
-    fn rest_gate(&self, call: &CallContext, now: u64) -> EdgeResult<()> {
+    /// API key → REST quota.
+    fn rest_gate(&self, ctx: &CallContext, now: u64) -> EdgeResult<()> {
         let mut inner = self.inner.borrow_mut();
         let Inner { data, limiter, .. } = &mut *inner;
-        let data = data
-            .as_ref()
-            .ok_or(EdgeError::code(ErrorCode::Unauthorized))?;
-        let given = crypto::hex(&crypto::sha256(
-            call.api_key.as_deref().unwrap_or_default().as_bytes(),
-        ));
-        // The key before the last rotation stays valid until its grace period ends.
-        let previous = data
-            .config
-            .previous_api_key
-            .as_ref()
-            .filter(|p| now < p.until_ms)
-            .is_some_and(|p| crypto::constant_time_eq(given.as_bytes(), p.value.as_bytes()));
-        let current =
-            crypto::constant_time_eq(given.as_bytes(), data.config.api_key_hash.as_bytes());
-        if call.api_key.is_none()
-            || !(current || previous)
-            || data.config.status == AppStatus::Blocked
-        {
-            return Err(ErrorCode::Unauthorized.into());
-        }
-        if !limiter.allow("rest", data.config.options.rest_quota_per_minute, now) {
-            return Err(ErrorCode::TooManyRequests.into());
-        }
-        Ok(())
+        decide::admit_rest(data.as_ref().map(|d| &d.config), ctx, limiter, now)
     }
 }
 

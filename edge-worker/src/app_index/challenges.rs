@@ -54,8 +54,9 @@ impl AppIndex {
         Ok(())
     }
 
-    /// Marks a challenge used (in memory and storage), then checks app, ceremony and expiry.
-    /// Returns it with what it continues, when it is a follow-up (storage keeps that binding).
+    /// Marks a challenge used (in memory and storage), then checks app, ceremony and expiry
+    /// ([`decide::consume_challenge`]). Returns it with what it continues, when it is a
+    /// follow-up (storage keeps that binding).
     pub(super) async fn consume_challenge(
         &self,
         id: &str,
@@ -66,42 +67,18 @@ impl AppIndex {
             return Err(EdgeError::bad_request("invalid challengeId"));
         }
         let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
-        let from_memory = self.inner.borrow_mut().ledger.consume(id, now);
+        let memory = self.inner.borrow_mut().ledger.consume(id, now);
         let key = format!("ch:{id}");
-        let (challenge, follow_up) = match from_memory {
-            Ok(c) => {
-                let stored = self.get_json::<StoredChallenge>(&key).await?;
-                (c, stored.and_then(|s| s.follow_up))
-            }
-            Err(FioError::UnknownChallenge) => {
-                // Not in memory: issued before an eviction, or never issued here.
-                match self
-                    .get_json::<StoredChallenge>(&format!("ch:{id}"))
-                    .await?
-                {
-                    Some(s) if s.consumed => return Err(FioError::ChallengeReplayed.into()),
-                    Some(s) if s.challenge.is_expired(now) => {
-                        self.storage().delete(&format!("ch:{id}")).await?;
-                        return Err(FioError::SessionExpired.into());
-                    }
-                    Some(s) => (s.challenge, s.follow_up),
-                    None => return Err(self.unknown_challenge(&public_id, id)?),
-                }
-            }
-            Err(e) => return Err(e.into()),
+        let stored = match &memory {
+            Ok(_) | Err(FioError::UnknownChallenge) => self.get_json(&key).await?,
+            Err(_) => None,
         };
-        self.put_json(
-            &key,
-            &StoredChallenge {
-                challenge: challenge.clone(),
-                consumed: true,
-                evidence_claimed: false,
-                follow_up: follow_up.clone(),
-            },
-        )
-        .await?;
-        challenge.validate(&public_id, ceremony, now)?;
-        Ok((challenge, follow_up))
+        let decision =
+            decide::consume_challenge(memory, stored, &key, &public_id, ceremony, now, || {
+                self.unknown_challenge(&public_id, id)
+            });
+        self.apply(decision.writes).await?;
+        decision.outcome
     }
 
     /// Why a challenge ID this app does not hold is refused: issued for another app, or unknown.
@@ -125,22 +102,18 @@ impl AppIndex {
         }
         let ceremony = args.ceremony;
         let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
-        // Memory first (it knows a claim made since the last eviction), then storage, which
-        // survives evictions and is authoritative.
-        match self.inner.borrow_mut().ledger.claim_evidence(&id, now) {
-            Ok(()) | Err(FioError::UnknownChallenge) => {}
-            Err(e) => return Err(e.into()),
-        }
+        let memory = self.inner.borrow_mut().ledger.claim_evidence(&id, now);
         let key = format!("ch:{id}");
-        let Some(mut stored) = self.get_json::<StoredChallenge>(&key).await? else {
-            return Err(self.unknown_challenge(&public_id, &id)?);
+        let stored = match &memory {
+            Ok(()) | Err(FioError::UnknownChallenge) => self.get_json(&key).await?,
+            Err(_) => None,
         };
-        if stored.consumed || stored.evidence_claimed {
-            return Err(FioError::ChallengeReplayed.into());
-        }
-        stored.challenge.validate(&public_id, ceremony, now)?;
-        stored.evidence_claimed = true;
-        self.put_json(&key, &stored).await?;
+        let decision =
+            decide::claim_evidence(memory, stored, &key, &public_id, ceremony, now, || {
+                self.unknown_challenge(&public_id, &id)
+            });
+        self.apply(decision.writes).await?;
+        decision.outcome?;
         Ok((json!({ "claimed": true }), None))
     }
 

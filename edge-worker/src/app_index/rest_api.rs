@@ -28,27 +28,13 @@ impl AppIndex {
             s.deletions += 1;
             Ok((shard, s))
         })?;
-        let shard_key = format!("shard:{shard:06}");
-        let mut entries: Vec<ShardEntry> = self.get_json(&shard_key).await?.unwrap_or_default();
-        entries.retain(|e| e.f != fid);
-        let shard_len = entries.len();
-        // One commit: the shard row, the record, its PIN tag and attempts, the stats, and the
-        // tombstone that keeps the KV deletion owed until it is done.
-        let mut puts = vec![
-            ("stats".to_owned(), serde_json::to_string(&stats)?),
-            (format!("kvdel:{fid}"), String::new()),
-        ];
-        let mut deletes = vec![
-            format!("user:{fid}"),
-            format!("pintag:{}:{fid}", record.pin_tag),
-            format!("pinatt:{fid}"),
-        ];
-        if entries.is_empty() {
-            deletes.push(shard_key);
-        } else {
-            puts.push((shard_key, serde_json::to_string(&entries)?));
-        }
-        self.commit(&puts, deletes).await?;
+        let entries: Vec<ShardEntry> = self
+            .get_json(&format!("shard:{shard:06}"))
+            .await?
+            .unwrap_or_default();
+        let (writes, shard_len) =
+            decide::deletion_writes(&fid, &record.pin_tag, shard, entries, &stats)?;
+        self.apply(writes).await?;
         let webhook = self.with_app_mut(|d| {
             d.index.remove_id(&fid);
             d.users.remove(&fid);
@@ -105,23 +91,11 @@ impl AppIndex {
             return Err(FioError::PinNotUnique.into());
         }
         let salt: [u8; PIN_SALT_LEN] = crypto::random_array()?;
-        let old_tag_key = format!("pintag:{}:{fid}", record.pin_tag);
+        let old_tag = std::mem::replace(&mut record.pin_tag, tag);
         record.pin_hash = hash_pin(&crypto::peppered_pin(&keys.pepper, &pin), &salt);
-        record.pin_tag = tag.clone();
         record.updated_at_ms = now;
-        let new_tag_key = format!("pintag:{tag}:{fid}");
-        let mut deletes = vec![format!("pinatt:{fid}")];
-        if old_tag_key != new_tag_key {
-            deletes.push(old_tag_key);
-        }
-        self.commit(
-            &[
-                (format!("user:{fid}"), serde_json::to_string(&record)?),
-                (new_tag_key, String::new()),
-            ],
-            deletes,
-        )
-        .await?;
+        self.apply(decide::set_pin_writes(&record, &old_tag)?)
+            .await?;
         self.replicate(&record).await;
         Ok((json!({"status": 200, "facialId": fid}), None))
     }
@@ -139,38 +113,6 @@ impl AppIndex {
     }
 
     pub(super) fn list_facial_ids(&self, args: &ListArgs) -> Handled {
-        let offset = usize_arg(&args.offset, "offset")?.unwrap_or(0);
-        let limit = usize_arg(&args.limit, "limit")?.unwrap_or(DEFAULT_LIST_LIMIT);
-        if limit > MAX_LIST_LIMIT {
-            return Err(EdgeError::bad_request(format!(
-                "`limit` is at most {MAX_LIST_LIMIT}"
-            )));
-        }
-        self.with_app(|d| {
-            let mut all: Vec<(&String, &UserMeta)> = d.users.iter().collect();
-            all.sort_by(|a, b| (a.1.created_at_ms, a.0).cmp(&(b.1.created_at_ms, b.0)));
-            let page: Vec<Value> = all
-                .iter()
-                .skip(offset)
-                .take(limit)
-                .map(|(fid, m)| {
-                    json!({
-                        "facialId": fid,
-                        "timestamp": format_iso8601_ms(m.created_at_ms),
-                        "details": {"gender": m.details.gender, "age": m.details.age},
-                    })
-                })
-                .collect();
-            Ok((
-                json!({
-                    "status": 200,
-                    "total": all.len(),
-                    "offset": offset,
-                    "limit": limit,
-                    "facialIds": page,
-                }),
-                None,
-            ))
-        })
+        self.with_app(|d| Ok((decide::list_facial_ids(&d.users, args)?, None)))
     }
 }

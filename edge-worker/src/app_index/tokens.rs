@@ -4,10 +4,9 @@
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::*;
 use crate::do_protocol::VerifyTokenArgs;
-use crate::token::{self, Claims, TokenError};
+use crate::token::{self, Claims};
 
-/// Storage prefix of redeemed token IDs (`tok:{jti}` → expiry in Unix ms), pruned by the alarm.
-pub(super) const REDEEMED_PREFIX: &str = "tok:";
+use super::decide::REDEEMED_PREFIX;
 
 impl AppIndex {
     /// The login token for a ceremony that just succeeded for `facial_id`.
@@ -68,27 +67,14 @@ impl AppIndex {
             .filter(|t| !t.trim().is_empty())
             .ok_or_else(|| EdgeError::bad_request("missing `token`"))?;
         let given = given.trim();
-        let kid = token::header_kid(given).map_err(EdgeError::Token)?;
         let (public_id, live) =
             self.with_app(|d| Ok((d.config.public_id.clone(), d.config.signing.live(now))))?;
-        let version = token::key_version(&public_id, &kid)
-            // A well-formed token of another app names that app's key.
-            .ok_or(EdgeError::Token(TokenError::WrongAudience))?;
-        if !live.contains(&version) {
-            return Err(EdgeError::Token(TokenError::BadSignature));
-        }
         let master = master_key(&self.env)?;
-        let key = token::signing_key(master.as_bytes(), &public_id, version);
-        let claims = token::verify(given, key.verifying_key()).map_err(EdgeError::Token)?;
-        token::check_claims(&claims, &public_id, now / 1000).map_err(EdgeError::Token)?;
-        if !fio_core::protocol::is_valid_challenge_id(&claims.jti) {
-            return Err(EdgeError::Token(TokenError::Malformed));
-        }
+        let claims = decide::check_token(given, &public_id, &live, master.as_bytes(), now)
+            .map_err(EdgeError::Token)?;
         let redeemed = format!("{REDEEMED_PREFIX}{}", claims.jti);
-        if self.storage().get::<String>(&redeemed).await?.is_some() {
-            return Err(EdgeError::Token(TokenError::Redeemed));
-        }
-        self.put_json(&redeemed, &(claims.exp * 1000)).await?;
+        let already = self.storage().get::<String>(&redeemed).await?.is_some();
+        self.apply(vec![decide::redeem(&claims, already)?]).await?;
         self.ensure_alarm().await?;
         // The payload as it is now (a deleted facial ID has none: 404).
         let record: FaceRecord = self

@@ -72,7 +72,7 @@ impl AppIndex {
                 ..EnrollPolicy::default()
             },
         )?;
-        check_liveness(
+        decide::check_liveness(
             opts.liveness_mode,
             &req.liveness,
             &challenge,
@@ -100,29 +100,30 @@ impl AppIndex {
         let keys = self.keys()?;
         let public_id = call.public_id.clone();
         let pin_tag = pin_uniqueness_tag(&keys.pin_tag, &public_id, &req.pin);
-        if opts.enforce_pin_uniqueness && self.pin_tag_in_use(&pin_tag, None).await? {
-            // Each retry answers "is this PIN in use?": a ceremony gets a few, then must start
-            // over (with fresh liveness) to ask again.
-            let next = match &follow_up {
-                None => Some(FollowUp::first(digest, Vec::new())),
-                Some(f) => f.next(MAX_PIN_UNIQUENESS_RETRIES),
-            };
-            let Some(next) = next else {
-                return Err(FioError::PinNotUnique.into());
-            };
-            let (c, _) = self
-                .issue_challenge(
-                    Ceremony::Enroll,
-                    0,
-                    Some(next),
-                    Lineage::continuing(&challenge),
-                    now,
-                )
-                .await?;
-            return Err(EdgeError::PinNotUnique(Retry {
-                challenge_id: c.id,
-                expires_at: format_iso8601_ms(c.expires_at_ms),
-            }));
+        let in_use = opts.enforce_pin_uniqueness && self.pin_tag_in_use(&pin_tag, None).await?;
+        match decide::enroll_pin_uniqueness(
+            opts.enforce_pin_uniqueness,
+            in_use,
+            follow_up.as_ref(),
+            &digest,
+        ) {
+            decide::PinUniqueness::Free => {}
+            decide::PinUniqueness::Refused => return Err(FioError::PinNotUnique.into()),
+            decide::PinUniqueness::Retry(next) => {
+                let (c, _) = self
+                    .issue_challenge(
+                        Ceremony::Enroll,
+                        0,
+                        Some(next),
+                        Lineage::continuing(&challenge),
+                        now,
+                    )
+                    .await?;
+                return Err(EdgeError::PinNotUnique(Retry {
+                    challenge_id: c.id,
+                    expires_at: format_iso8601_ms(c.expires_at_ms),
+                }));
+            }
         }
 
         let facial_id = loop {
@@ -158,22 +159,18 @@ impl AppIndex {
             s.enrollments += 1;
             Ok((d.shard_for_new_entry(), s))
         })?;
-        let shard_key = format!("shard:{shard:06}");
-        let mut entries: Vec<ShardEntry> = self.get_json(&shard_key).await?.unwrap_or_default();
-        entries.push(ShardEntry {
+        let entries: Vec<ShardEntry> = self
+            .get_json(&format!("shard:{shard:06}"))
+            .await?
+            .unwrap_or_default();
+        let entry = ShardEntry {
             f: facial_id.clone(),
             t: sealed,
             c: now,
             d: details,
-        });
-        let shard_len = entries.len();
-        self.put_many(&[
-            (shard_key, serde_json::to_string(&entries)?),
-            (format!("user:{facial_id}"), serde_json::to_string(&record)?),
-            (format!("pintag:{pin_tag}:{facial_id}"), String::new()),
-            ("stats".to_owned(), serde_json::to_string(&stats)?),
-        ])
-        .await?;
+        };
+        let (writes, shard_len) = decide::enroll_writes(shard, entries, entry, &record, &stats)?;
+        self.apply(writes).await?;
 
         let webhook = self.with_app_mut(|d| {
             d.index.add(facial_id.clone(), &template);
@@ -213,7 +210,9 @@ impl AppIndex {
         let checked = follow_up
             .as_ref()
             .map_or(Ok(()), |f| f.check_digest(&digest).map_err(EdgeError::from))
-            .and_then(|_| check_liveness(opts.liveness_mode, &req.liveness, &challenge, bound))
+            .and_then(|_| {
+                decide::check_liveness(opts.liveness_mode, &req.liveness, &challenge, bound)
+            })
             .and_then(|_| {
                 evidence::check(
                     opts.requires_evidence(),
@@ -242,30 +241,17 @@ impl AppIndex {
                 .collect();
             Ok((decide_match(best, second, &policy), candidates))
         })?;
-        // A follow-up finishes its ceremony only: the PIN is checked against the candidates the
-        // first request found (still enrolled), never against whoever matches now.
-        let candidates = match &follow_up {
-            None => candidates,
-            Some(f) => {
-                let kept = f.restrict(candidates);
-                if kept.is_empty() {
-                    self.count_failure().await?;
-                    return Err(ErrorCode::Unauthorized.into());
-                }
-                kept
-            }
+        let refused = match decide::follow_up_candidates(follow_up.as_ref(), candidates) {
+            Ok(candidates) => decide::pin_reason(outcome, opts.always_ask_pin)
+                .map(|(best, reason)| (candidates, best, reason)),
+            Err(e) => Err(e),
         };
-        let (best_id, pin_reason) = match outcome {
-            MatchOutcome::Unrecognized => {
+        let (candidates, best_id, pin_reason) = match refused {
+            Ok(found) => found,
+            Err(e) => {
                 self.count_failure().await?;
-                return Err(FioError::Unrecognized.into());
+                return Err(e);
             }
-            MatchOutcome::Accepted { id } => (
-                id,
-                opts.always_ask_pin
-                    .then_some(fio_core::PinReason::AlwaysAsk),
-            ),
-            MatchOutcome::AcceptedNeedsPin { id, reason } => (id, Some(reason)),
         };
 
         // A locked facial ID answers WRONG_PIN_CODE until the lockout ends.
@@ -281,84 +267,60 @@ impl AppIndex {
                 .clone()
                 .unwrap_or_else(|| FollowUp::first(digest.clone(), candidates.clone()))
         };
-        let matched = match (&req.pin, pin_reason) {
-            // A follow-up exists to take a PIN: without one it is refused.
-            (None, _) if bound => {
+        let matched = match decide::pin_step(req.pin.is_some(), bound, pin_reason) {
+            decide::PinStep::Refuse => {
                 self.count_failure().await?;
                 return Err(ErrorCode::Unauthorized.into());
             }
-            (None, None) => best_id,
-            (None, Some(reason)) => {
+            decide::PinStep::NotNeeded => best_id,
+            decide::PinStep::Prompt(reason) => {
                 let remaining = best_attempts.remaining(now);
                 return self
                     .pin_prompt(&challenge, next_follow_up(), reason, remaining, false, now)
                     .await;
             }
-            (Some(pin), reason) => {
-                // Wrong PINs count per client as well as per facial ID: a locked client is
-                // refused before any PIN is checked.
+            decide::PinStep::Check => {
+                let pin = req.pin.as_deref().unwrap_or_default();
                 let client_key = format!("pinclient:{}", gate::quota_key(&call.client_ip));
-                let mut client: PinAttempts = self.get_json(&client_key).await?.unwrap_or_default();
+                let client: PinAttempts = self.get_json(&client_key).await?.unwrap_or_default();
+                // A locked client is refused before anything is read or hashed.
                 if let Err(e) = client.check(now) {
                     self.count_failure().await?;
                     return Err(e.into());
                 }
-                let keys = self.keys()?;
-                let peppered = crypto::peppered_pin(&keys.pepper, pin);
-                let mut winner = None;
-                let mut tried = Vec::new();
+                let mut tried = Vec::with_capacity(candidates.len());
                 for fid in &candidates {
                     let attempts = self.pin_attempts(fid).await?;
-                    if attempts.is_locked(now) {
-                        continue;
-                    }
-                    let Some(rec) = self.get_json::<FaceRecord>(&format!("user:{fid}")).await?
-                    else {
-                        continue;
+                    let record = if attempts.is_locked(now) {
+                        None
+                    } else {
+                        self.get_json::<FaceRecord>(&format!("user:{fid}"))
+                            .await?
+                            .map(|r| (r.pin_hash, r.details))
                     };
-                    if verify_pin(&peppered, &rec.pin_hash)? {
-                        winner = Some((fid.clone(), attempts));
-                        break;
-                    }
-                    tried.push((fid.clone(), attempts, rec.details));
+                    tried.push(decide::PinCandidate {
+                        fid: fid.clone(),
+                        attempts,
+                        record,
+                    });
                 }
-                match winner {
-                    Some((fid, attempts)) => {
-                        let mut clear = Vec::new();
-                        if attempts != PinAttempts::default() {
-                            clear.push(format!("pinatt:{fid}"));
-                        }
-                        if client != PinAttempts::default() {
-                            clear.push(client_key);
-                        }
-                        if !clear.is_empty() {
-                            self.storage().delete_multiple(clear).await?;
-                        }
+                let peppered = crypto::peppered_pin(&self.keys()?.pepper, pin);
+                match decide::check_pin(&peppered, tried, &best_id, &client_key, client, now)? {
+                    decide::PinCheck::ClientLocked(e) => {
+                        self.count_failure().await?;
+                        return Err(e.into());
+                    }
+                    decide::PinCheck::Matched { fid, writes } => {
+                        self.apply(writes).await?;
                         fid
                     }
-                    None => {
-                        // Record the failure on every candidate the PIN was tried against, and
-                        // on the client; a facial ID that locks now is reported by webhook.
-                        let mut best_verdict = PinVerdict::LockedOut { until_ms: now };
-                        let mut writes = Vec::new();
-                        let mut newly_locked = None;
-                        for (fid, mut attempts, details) in tried {
-                            let verdict = attempts.record_failure(now);
-                            writes
-                                .push((format!("pinatt:{fid}"), serde_json::to_string(&attempts)?));
-                            if matches!(verdict, PinVerdict::LockedOut { .. }) {
-                                newly_locked.get_or_insert((fid.clone(), details));
-                            }
-                            if fid == best_id {
-                                best_verdict = verdict;
-                            }
-                        }
-                        let client_verdict = client.record_failure_of(now, MAX_CLIENT_PIN_ATTEMPTS);
-                        if matches!(client_verdict, PinVerdict::LockedOut { .. }) {
-                            best_verdict = client_verdict;
-                        }
-                        writes.push((client_key, serde_json::to_string(&client)?));
-                        self.put_many(&writes).await?;
+                    decide::PinCheck::Wrong {
+                        writes,
+                        newly_locked,
+                        verdict,
+                    } => {
+                        // A facial ID that locks now is reported by webhook.
+                        self.apply(writes).await?;
                         if let Some((fid, details)) = newly_locked {
                             let job = self.with_app(|d| {
                                 Ok(webhook_job(
@@ -372,9 +334,9 @@ impl AppIndex {
                             })?;
                             self.inner.borrow_mut().pending_webhook = job;
                         }
-                        match best_verdict {
+                        match verdict {
                             PinVerdict::Retry { remaining } => {
-                                let reason = reason.unwrap_or(fio_core::PinReason::AlwaysAsk);
+                                let reason = pin_reason.unwrap_or(fio_core::PinReason::AlwaysAsk);
                                 return self
                                     .pin_prompt(
                                         &challenge,
