@@ -42,10 +42,10 @@ use crate::app_config::{AppOptions, AppPatch, AppRecord, AppStatus};
 use crate::crypto;
 use crate::do_protocol::{CallContext, DoCall, DoReply, DoRequest, Param};
 use crate::error::{EdgeError, EdgeResult, Retry};
-use crate::evidence;
 use crate::gate;
 use crate::kv_records::{self, FaceRecord, StoredDetails, KV_BINDING};
 use crate::rate_limit::RateLimiter;
+use crate::reverify;
 use crate::webhook::{self, Event, WebhookJob};
 
 /// Entries per template shard (~360 bytes each, well under the 128 KiB value limit).

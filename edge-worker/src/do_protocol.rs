@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::app_config::{AppCreate, AppPatch};
 use crate::error::{EdgeError, EdgeResult, ErrorReply};
-use crate::evidence::EvidenceCall;
+use crate::reverify::EvidenceCall;
 use crate::webhook::{Delivery, WebhookJob};
 
 /// Durable Object namespace binding name.
@@ -424,7 +424,7 @@ pub async fn call(env: &worker::Env, call: &DoRequest) -> EdgeResult<DoReply> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::MeasuredCrop;
+    use crate::reverify::MeasuredCrop;
     use fio_core::liveness::FrameCues;
     use serde_json::json;
 

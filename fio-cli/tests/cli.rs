@@ -1,22 +1,12 @@
 //! The `fio` binary on real fetched photos and on every kind of bad input.
 
-use std::path::PathBuf;
-use std::process::Output;
-
 mod common;
-use common::{assert_fails, fio, repo_path, stderr};
-
-use serde_json::Value;
+use common::{assert_fails, fio, json, repo_path, temp_file};
 
 fn data(rel: &str) -> String {
     repo_path(&format!("fixtures/data/{rel}"))
         .display()
         .to_string()
-}
-
-fn json(o: &Output) -> Value {
-    assert!(o.status.success(), "fio failed: {}", stderr(o));
-    serde_json::from_slice(&o.stdout).expect("JSON on stdout")
 }
 
 #[test]
@@ -77,13 +67,6 @@ fn compare_same_person_and_different_people() {
     ]));
     assert_eq!(different["same_person"], false, "{different}");
     assert!(same["similarity"].as_f64().unwrap() > different["similarity"].as_f64().unwrap());
-}
-
-fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join(name);
-    std::fs::write(&p, bytes).unwrap();
-    (dir, p)
 }
 
 #[test]

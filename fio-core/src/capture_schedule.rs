@@ -48,6 +48,23 @@ pub struct CapturedFrame {
     pub ready: bool,
 }
 
+impl CapturedFrame {
+    /// A frame with one steady, unobscured face and a ready liveness session that has seen no
+    /// blink; a full analysis of it yields the main face. What a cooperative user produces.
+    pub fn steady(t_ms: f64, full: bool) -> Self {
+        CapturedFrame {
+            t_ms,
+            full,
+            faces: 1,
+            guidance: Guidance::Ok,
+            obscured: false,
+            main: full,
+            blinks: 0,
+            ready: true,
+        }
+    }
+}
+
 /// The schedule's answer for one frame.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -189,16 +206,7 @@ mod tests {
     use super::*;
 
     fn frame(t_ms: f64, full: bool) -> CapturedFrame {
-        CapturedFrame {
-            t_ms,
-            full,
-            faces: 1,
-            guidance: Guidance::Ok,
-            obscured: false,
-            main: full,
-            blinks: 0,
-            ready: true,
-        }
+        CapturedFrame::steady(t_ms, full)
     }
 
     /// Runs `s` on frames every `dt` ms from 0 until done (or `until`); returns the full frames'

@@ -25,7 +25,7 @@ impl AppIndex {
         // challenge is issued rather than at its end.
         #[cfg(not(feature = "models"))]
         if opts.requires_evidence() {
-            return Err(EdgeError::Unavailable(evidence::NO_MODELS.into()));
+            return Err(EdgeError::Unavailable(reverify::NO_MODELS.into()));
         }
         let (c, random) = self
             .issue_challenge(
@@ -40,7 +40,7 @@ impl AppIndex {
         let mut resp = StartResponse::new(&c, nonce, opts.widget_policy());
         if opts.requires_evidence() {
             let master = master_key(&self.env)?;
-            resp.evidence_key = Some(evidence::sealing::ceremony_public_key(
+            resp.evidence_key = Some(reverify::sealing::ceremony_public_key(
                 master.as_bytes(),
                 &c.id,
             ));
@@ -78,7 +78,7 @@ impl AppIndex {
             &challenge,
             follow_up.is_some(),
         )?;
-        evidence::check(
+        reverify::check(
             opts.requires_evidence(),
             args.evidence.as_ref(),
             &challenge,
@@ -214,7 +214,7 @@ impl AppIndex {
                 decide::check_liveness(opts.liveness_mode, &req.liveness, &challenge, bound)
             })
             .and_then(|_| {
-                evidence::check(
+                reverify::check(
                     opts.requires_evidence(),
                     args.evidence.as_ref(),
                     &challenge,

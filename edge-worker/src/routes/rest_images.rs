@@ -450,11 +450,11 @@ async fn face_models(env: &Env) -> EdgeResult<Rc<FaceModels>> {
     }
     let m = Rc::new(FaceModels {
         detector: Detector::load(
-            &crate::evidence::model_bytes(env, DETECTOR_MODEL).await?,
+            &crate::reverify::model_bytes(env, DETECTOR_MODEL).await?,
             PHOTO_DETECTOR_SIZE,
         )
         .map_err(internal)?,
-        embedder: Embedder::load(&crate::evidence::model_bytes(env, EMBEDDER_MODEL).await?)
+        embedder: Embedder::load(&crate::reverify::model_bytes(env, EMBEDDER_MODEL).await?)
             .map_err(internal)?,
     });
     FACE_MODELS.with(|c| *c.borrow_mut() = Some(m.clone()));
@@ -466,7 +466,7 @@ async fn age_model(env: &Env) -> EdgeResult<Rc<FaceRes>> {
         return Ok(m);
     }
     let m = Rc::new(
-        FaceRes::load(&crate::evidence::model_bytes(env, FACERES_MODEL).await?)
+        FaceRes::load(&crate::reverify::model_bytes(env, FACERES_MODEL).await?)
             .map_err(internal)?,
     );
     AGE_MODEL.with(|c| *c.borrow_mut() = Some(m.clone()));

@@ -10,7 +10,7 @@ use crate::app_config::is_valid_public_id;
 use crate::app_index::master_key;
 use crate::do_protocol::{Body, Ceremonial, ClaimEvidenceArgs, DoCall};
 use crate::error::{EdgeError, EdgeResult};
-use crate::evidence::{self, EvidenceCall};
+use crate::reverify::{self, EvidenceCall};
 
 /// `POST /v1/{id}/session`: no ceremony yet; `enroll`, `authenticate`: the ceremony.
 fn ceremony_for(action: &str) -> Option<Option<Ceremony>> {
@@ -87,7 +87,7 @@ pub async fn handle(
         (None, body) => DoCall::Start(Body::parse(body.as_deref())),
         (Some(ceremony), None) => ceremony_call(ceremony, None, None),
         (Some(ceremony), Some(body)) => {
-            let split = evidence::split_body(body);
+            let split = reverify::split_body(body);
             let evidence = match split.evidence {
                 None => None,
                 Some(Err(reason)) => Some(EvidenceCall::Malformed { reason }),
@@ -135,7 +135,7 @@ async fn open_and_measure(
     sealed: &SealedEvidence,
 ) -> EdgeResult<EvidenceCall> {
     let master = master_key(env)?;
-    let bundle = match evidence::open(master.as_bytes(), challenge_id, sealed) {
+    let bundle = match reverify::open(master.as_bytes(), challenge_id, sealed) {
         Ok(b) => b,
         // Nothing to measure: the Durable Object decides (PAD_ATTACK or 400) and spends the
         // challenge as for any other request.
@@ -152,5 +152,5 @@ async fn open_and_measure(
         DoCall::ClaimEvidence(claim),
     )
     .await?;
-    evidence::measure(env, challenge_id, &bundle).await
+    reverify::measure(env, challenge_id, &bundle).await
 }

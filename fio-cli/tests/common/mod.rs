@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use serde_json::Value;
+
 /// A path below the repository root that must exist (fixtures come from `fixtures/fetch.sh`).
 pub fn repo_path(rel: &str) -> PathBuf {
     // The workspace root is the crate's nearest ancestor with the Cargo.lock.
@@ -55,4 +57,18 @@ pub fn assert_fails(o: &Output, code: i32, needle: &str) {
         stderr(o)
     );
     assert!(!stderr(o).contains("panicked"), "{}", stderr(o));
+}
+
+/// The command's stdout parsed as JSON, after asserting it succeeded.
+pub fn json(o: &Output) -> Value {
+    assert!(o.status.success(), "command failed: {}", stderr(o));
+    serde_json::from_slice(&o.stdout).expect("JSON on stdout")
+}
+
+/// A file `name` holding `bytes` in a fresh temporary directory (removed when the guard drops).
+pub fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    (dir, p)
 }

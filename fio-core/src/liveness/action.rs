@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cues::{FrameCues, PoseBaseline};
-use super::evidence::{evidence_score, rest_score};
+use super::reverify::{evidence_score, rest_score};
 use super::temporal::blink_times;
 use super::verdict::Thresholds;
 use crate::challenge::LivenessAction;

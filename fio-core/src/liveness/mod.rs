@@ -12,14 +12,14 @@
 
 mod action;
 mod cues;
-mod evidence;
+mod reverify;
 mod session;
 mod temporal;
 mod verdict;
 
 pub use action::{ActionTracker, Progress, StepFailure};
 pub use cues::{quantile, FrameCues, PoseBaseline};
-pub use evidence::{
+pub use reverify::{
     crop_cues, crop_similarity, evidence_bar, evidence_shown, evidence_strength, rest_score,
     verify_evidence, CropBundle, SealedEvidence, BUNDLE_MAGIC, EVIDENCE_SIDE, EVIDENCE_WINDOW,
     MAX_EVIDENCE_CROPS,

@@ -725,16 +725,7 @@ mod tests {
             .iter()
             .map(|x| {
                 let full = schedule.full(x.cues.t_ms);
-                schedule.record(&CapturedFrame {
-                    t_ms: x.cues.t_ms,
-                    full,
-                    faces: 1,
-                    guidance: Guidance::Ok,
-                    obscured: false,
-                    main: full,
-                    blinks: 0,
-                    ready: true,
-                });
+                schedule.record(&CapturedFrame::steady(x.cues.t_ms, full));
                 full
             })
             .collect();

@@ -1,25 +1,8 @@
 //! `fio-eval eval` on the labelled fetched photos, and on malformed label files.
 
-use std::path::PathBuf;
-use std::process::Output;
-
 #[path = "../../../fio-cli/tests/common/mod.rs"]
 mod common;
-use common::{assert_fails, fio_eval, repo_path, stderr};
-
-use serde_json::Value;
-
-fn json(o: &Output) -> Value {
-    assert!(o.status.success(), "fio-eval failed: {}", stderr(o));
-    serde_json::from_slice(&o.stdout).expect("JSON on stdout")
-}
-
-fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join(name);
-    std::fs::write(&p, bytes).unwrap();
-    (dir, p)
-}
+use common::{assert_fails, fio_eval, json, repo_path, temp_file};
 
 #[test]
 fn eval_on_the_labelled_photos_has_no_false_accepts() {

@@ -217,7 +217,7 @@ mod tests {
         b.iter().map(|x| format!("{x:02x}")).collect()
     }
 
-    /// The vector shared with js/evidence.js (tests/vectors/evidence-seal.json; the JS side is
+    /// The vector shared with js/evidence-seal.js (tests/vectors/evidence-seal.json; the JS side is
     /// tests/package/golden.test.mjs): same key derivation, KDF, AAD and envelope on both sides.
     #[test]
     fn golden_vector_shared_with_js() {
