@@ -6,7 +6,8 @@ use fio_vision::Frame;
 
 use crate::CliError;
 
-/// Decodes an image file (PNG, JPEG, GIF, BMP, WebP) into an RGB frame.
+/// Decodes an image file (PNG, JPEG, GIF, BMP, WebP, TIFF, PNM: PBM/PGM/PPM/PAM) into an RGB
+/// frame; the formats face datasets commonly ship in.
 pub fn read_frame(path: &Path) -> Result<Frame, CliError> {
     let bytes = std::fs::read(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
     let img = image::load_from_memory(&bytes).map_err(|e| match e {

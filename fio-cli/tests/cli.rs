@@ -95,9 +95,38 @@ fn truncated_jpeg_is_refused() {
 
 #[test]
 fn unsupported_format_is_named() {
-    // A TIFF header: a real format this build does not decode.
-    let (_d, p) = temp_file("scan.tif", b"II*\x00\x08\x00\x00\x00\x00\x00\x00\x00");
+    // An AVIF header (what phones save): a real format this build does not decode.
+    let (_d, p) = temp_file(
+        "phone.avif",
+        b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1",
+    );
     assert_fails(&fio(&["analyze", p.to_str().unwrap()]), 1, "unsupported");
+}
+
+#[test]
+fn face_dataset_formats_are_read() {
+    // The fetched photo re-encoded as datasets ship faces: PPM (colour), PGM (grey), TIFF.
+    let photo = image::open(data("face_recognition/obama.jpg")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let encodings = [
+        ("obama.ppm", image::DynamicImage::from(photo.to_rgb8())),
+        ("obama.pgm", image::DynamicImage::from(photo.to_luma8())),
+        ("obama.tif", image::DynamicImage::from(photo.to_rgb8())),
+    ];
+    for (name, img) in encodings {
+        let p = dir.path().join(name);
+        img.save(&p).unwrap();
+        let same = json(&fio(&[
+            "compare",
+            p.to_str().unwrap(),
+            &data("face_recognition/obama2.jpg"),
+            "--json",
+        ]));
+        assert_eq!(same["same_person"], true, "{name}: {same}");
+    }
+    // A PGM whose header promises more pixels than it holds is a named error, not a panic.
+    let (_d, p) = temp_file("cut.pgm", b"P5\n640 480\n255\n\x00\x01\x02");
+    assert_fails(&fio(&["analyze", p.to_str().unwrap()]), 1, "cut.pgm");
 }
 
 #[test]
