@@ -13,7 +13,7 @@ use crate::evidence_crops::evidence_crop;
 use crate::liveness_cues::frame_cues;
 use crate::occlusion;
 use crate::passive_scores::LivenessScores;
-use crate::quality::{head_pose, sharpness_and_brightness};
+use crate::quality::{head_pose, sharpness_and_brightness, Quality};
 use crate::{Error, Frame, Mesh, MeshCues, ModelFiles, Pipeline, StageTimes};
 
 /// Sharpness (variance of the Laplacian on the 112 px aligned crop) at which `blur` reaches 0.5,
@@ -63,6 +63,23 @@ pub struct QualityOut {
     pub roll_deg: f32,
     /// Landmark residual after alignment (crop pixels).
     pub alignment_residual: f32,
+}
+
+// A second field list on purpose: the CLI prints `Quality` snake_case (tested), the JS API reads
+// camelCase. The test `quality_out_mirrors_quality` holds the two lists equal.
+impl From<&Quality> for QualityOut {
+    fn from(q: &Quality) -> Self {
+        QualityOut {
+            face_px: q.face_px,
+            face_fraction: q.face_fraction,
+            sharpness: q.sharpness,
+            brightness: q.brightness,
+            yaw_deg: q.yaw_deg,
+            pitch_deg: q.pitch_deg,
+            roll_deg: q.roll_deg,
+            alignment_residual: q.alignment_residual,
+        }
+    }
 }
 
 /// Everything measured on the main face; the raw embedding stays inside wasm.
@@ -205,16 +222,7 @@ impl Engine {
             age: fa.attributes.age,
             gender: fa.attributes.gender,
             gender_confidence: fa.attributes.gender_confidence,
-            quality: QualityOut {
-                face_px: q.face_px,
-                face_fraction: q.face_fraction,
-                sharpness: q.sharpness,
-                brightness: q.brightness,
-                yaw_deg: q.yaw_deg,
-                pitch_deg: q.pitch_deg,
-                roll_deg: q.roll_deg,
-                alignment_residual: q.alignment_residual,
-            },
+            quality: QualityOut::from(&q),
         };
         Ok((main, fa.mesh, occlusion))
     }
@@ -342,6 +350,40 @@ pub fn check_enrollment(templates: &[String]) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quality_out_mirrors_quality() {
+        // Distinct values, so a field mapped to the wrong one shows.
+        let q = Quality {
+            face_px: 1.0,
+            face_fraction: 2.0,
+            sharpness: 3.0,
+            brightness: 4.0,
+            yaw_deg: 5.0,
+            pitch_deg: 6.0,
+            roll_deg: 7.0,
+            alignment_residual: 8.0,
+        };
+        let camel = |k: &str| {
+            let mut parts = k.split('_');
+            let first = parts.next().unwrap_or_default().to_owned();
+            parts.fold(first, |acc, p| {
+                let mut c = p.chars();
+                let head = c.next().map(|h| h.to_ascii_uppercase().to_string());
+                acc + &head.unwrap_or_default() + c.as_str()
+            })
+        };
+        let serde_json::Value::Object(snake) = serde_json::to_value(&q).unwrap() else {
+            panic!("Quality serializes as an object")
+        };
+        let expected: serde_json::Map<String, serde_json::Value> =
+            snake.into_iter().map(|(k, v)| (camel(&k), v)).collect();
+        let serde_json::Value::Object(out) = serde_json::to_value(QualityOut::from(&q)).unwrap()
+        else {
+            panic!("QualityOut serializes as an object")
+        };
+        assert_eq!(out, expected);
+    }
 
     #[test]
     fn blur_scale() {
