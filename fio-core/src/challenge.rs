@@ -21,7 +21,10 @@ pub const MAX_ACTIONS: usize = 16;
 /// none of 4-action ones (~2 s per prompt for a person).
 pub const ACTIVE_ACTIONS_PER_CHALLENGE: usize = 4;
 
-/// Live challenges a ledger holds before refusing new ones (bounds Durable Object memory).
+/// Open (issued, not yet used) challenges a ledger holds before refusing new ones: bounds
+/// Durable Object memory against a flood of sessions. Used challenges do not count: they are
+/// evicted when room is needed (their use is recorded in storage, which answers a replay), so
+/// an app's ceremony rate is not capped at this many per [`CHALLENGE_TTL_MS`].
 pub const MAX_LIVE_CHALLENGES: usize = 10_000;
 
 /// Which FACEIO ceremony a challenge authorises.
@@ -259,8 +262,9 @@ struct Entry {
 
 /// Challenges issued and not yet expired; lives in the edge's Durable Object memory.
 ///
-/// Consumed entries are kept until expiry so a replay reads "already used"; after pruning a
-/// replay reads "unknown", which is rejected just the same.
+/// Consumed entries are kept until expiry, or until room is needed for a new challenge, so a
+/// replay reads "already used"; once gone, the caller's storage (where every use is recorded)
+/// answers for them, and without it a replay reads "unknown", which is rejected just the same.
 #[derive(Debug, Clone, Default)]
 pub struct ChallengeLedger {
     entries: HashMap<String, Entry>,
@@ -286,6 +290,11 @@ impl ChallengeLedger {
     pub fn insert(&mut self, challenge: Challenge, now_ms: u64) -> Result<(), Error> {
         if self.entries.len() >= MAX_LIVE_CHALLENGES {
             self.prune(now_ms);
+        }
+        if self.entries.len() >= MAX_LIVE_CHALLENGES {
+            // Only open challenges count against the bound: the edge measured a sustained
+            // 10,000 / 5 min = 33 ceremonies/s per app when used ones counted too.
+            self.entries.retain(|_, e| !e.consumed);
             if self.entries.len() >= MAX_LIVE_CHALLENGES {
                 return Err(Error::Fio(crate::ErrorCode::TooManyRequests));
             }
@@ -509,6 +518,37 @@ mod tests {
         // Once the old ones expire, pruning makes room.
         assert!(l.insert(extra, 10).is_ok());
         assert_eq!(l.len(), 1);
+    }
+
+    #[test]
+    fn used_challenges_make_room_for_new_ones() {
+        let mut l = ChallengeLedger::new();
+        let ids: Vec<String> = (0..MAX_LIVE_CHALLENGES)
+            .map(|i| {
+                let mut r = [0u8; 32];
+                r[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                let c = new_challenge(&r, "a", Ceremony::Enroll, 0, 1_000, 0);
+                l.insert(c.clone(), 0).unwrap();
+                c.id
+            })
+            .collect();
+        // One used and one with its evidence claimed: only the used one may go.
+        l.consume(&ids[0], 1).unwrap();
+        l.claim_evidence(&ids[1], 1).unwrap();
+        let extra = new_challenge(&[9; 32], "a", Ceremony::Enroll, 0, 1_000, 0);
+        l.insert(extra.clone(), 2).unwrap();
+        assert_eq!(l.len(), MAX_LIVE_CHALLENGES);
+        // The evicted used challenge is unknown here (storage answers "replayed"); the claimed
+        // one is still held and still refuses a second claim.
+        assert_eq!(l.consume(&ids[0], 3), Err(Error::UnknownChallenge));
+        assert_eq!(l.claim_evidence(&ids[1], 3), Err(Error::ChallengeReplayed));
+        // With every held challenge open, the bound holds.
+        let more = new_challenge(&[8; 32], "a", Ceremony::Enroll, 0, 1_000, 0);
+        assert_eq!(
+            l.insert(more, 4).unwrap_err().code().name(),
+            "TOO_MANY_REQUESTS"
+        );
+        assert!(l.consume(&extra.id, 5).is_ok());
     }
 
     #[test]
