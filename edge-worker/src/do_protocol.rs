@@ -416,8 +416,17 @@ pub async fn call(env: &worker::Env, call: &DoRequest) -> EdgeResult<DoReply> {
     init.with_method(worker::Method::Post)
         .with_body(Some(serde_json::to_string(call)?.into()));
     let req = worker::Request::new_with_init("https://app-index.internal/call", &init)?;
-    let mut resp = stub.fetch_with_request(req).await?;
-    let text = resp.text().await?;
+    let resp = stub.fetch_with_request(req).await?;
+    // One `Response.text()` instead of worker's `Response::text`, which pulls a stream chunk
+    // by chunk: that reader's releaseLock alone took ≈ 9 % of the worker's CPU per
+    // authentication in the V8 profile (`bash scripts/bench-edge.sh --self-host --profile`).
+    let resp: worker::web_sys::Response = resp.into();
+    let unreadable = |_| EdgeError::Internal("do reply: unreadable body".into());
+    let text = worker::wasm_bindgen_futures::JsFuture::from(resp.text().map_err(unreadable)?)
+        .await
+        .map_err(unreadable)?
+        .as_string()
+        .ok_or_else(|| EdgeError::Internal("do reply: not text".into()))?;
     serde_json::from_str(&text).map_err(|e| EdgeError::Internal(format!("do reply: {e}")))
 }
 
