@@ -10,14 +10,22 @@
 // 3. authenticates under concurrent load: each iteration is a fresh `session` + `authenticate`
 //    pair; probes alternate between the real person (a photo not used at enrollment → a match)
 //    and a random stranger (→ UNRECOGNIZED_FACE, a full 1:N scan too);
-// 4. prints p50/p90/p99/max latency and throughput per phase (ops/s: a "session+X" op is two
-//    HTTP requests; "X only" times the second request of each pair).
+// 4. runs two baselines under the same load: GET /status (front worker only, no Durable Object)
+//    and POST session (one small Durable Object call), so the gap to authenticate shows where
+//    the time goes;
+// 5. prints p50/p90/p99/max latency and throughput per phase (ops/s: a "session+X" op is two
+//    HTTP requests; "X only" times the second request of each pair), and per phase the CPU used
+//    by workerd's busiest thread, by all its threads, and by this load generator (Linux /proc):
+//    a busiest thread near 100 % is the single thread that bounds throughput.
 //
 // Without --url it builds nothing and starts its own wrangler dev on a free loopback port with a
 // temporary persist dir (scripts/bench-edge.sh builds first). Bounded by request counts and time.
 
+import { readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { LIVE } from "../tests/edge/client.mjs";
+import { connectProfiler } from "./v8-profile.mjs";
 import { devVars, startEdge } from "../tests/edge/harness.mjs";
 import { faces, rng, syntheticTemplate } from "../tests/edge/templates.mjs";
 
@@ -32,6 +40,7 @@ const { values: opt } = parseArgs({
     "enroll-timeout": { type: "string", default: "900" },
     seed: { type: "string", default: "1" },
     json: { type: "boolean", default: false },
+    "inspector-port": { type: "string" },
   },
 });
 const N = Number(opt.enroll);
@@ -40,7 +49,6 @@ const AUTH_N = Number(opt["auth-requests"]);
 const DURATION_MS = Number(opt.duration) * 1000;
 const ENROLL_TIMEOUT_MS = Number(opt["enroll-timeout"]) * 1000;
 
-const LIVE = { score: 0.97, passed: true, actions: [] };
 const ORIGIN = "https://bench.example.test";
 
 let instance = null;
@@ -74,6 +82,80 @@ async function post(path, json, headers = {}) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** CPU ticks (utime+stime, 1/100 s) of every thread of every workerd process, by "pid/tid". */
+function workerdThreadTicks() {
+  const ticks = new Map();
+  let pids = [];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return ticks; // not Linux: no CPU columns
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "workerd") continue;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        // Fields after the parenthesised name (which may hold spaces): utime, stime are 14, 15.
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        ticks.set(`${pid}/${tid}`, Number(f[11]) + Number(f[12]));
+      }
+    } catch {
+      // the process or thread ended between readdir and read
+    }
+  }
+  return ticks;
+}
+
+/** Busy and total ticks of the whole machine (all cores) from /proc/stat. */
+function machineTicks() {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] || 0);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU use between `begin()` and `end()`: workerd's busiest thread, all of workerd (also as CPU ms
+ * per request), this process, and the whole machine (100 % = every core busy).
+ */
+class CpuMeter {
+  begin() {
+    this.t0 = performance.now();
+    this.w0 = workerdThreadTicks();
+    this.m0 = machineTicks();
+    this.c0 = process.cpuUsage();
+  }
+  end(requests) {
+    const secs = (performance.now() - this.t0) / 1000;
+    const w1 = workerdThreadTicks();
+    const m1 = machineTicks();
+    const c = process.cpuUsage(this.c0);
+    let busiest = 0;
+    let total = 0;
+    for (const [k, v] of w1) {
+      const d = (v - (this.w0.get(k) ?? 0)) / 100;
+      busiest = Math.max(busiest, d);
+      total += d;
+    }
+    const pct = (x) => `${((100 * x) / secs).toFixed(0)} %`;
+    const machine = m1 && this.m0 ? `${((100 * (m1.busy - this.m0.busy)) / (m1.total - this.m0.total)).toFixed(0)} %` : "?";
+    this.cols = w1.size
+      ? {
+          "workerd busiest thread": pct(busiest),
+          "workerd all": pct(total),
+          "workerd CPU ms/req": ((1000 * total) / requests).toFixed(2),
+          "load gen": pct((c.user + c.system) / 1e6),
+          machine,
+        }
+      : {};
+  }
+}
+
 function quantile(sorted, q) {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
@@ -99,6 +181,7 @@ class Stats {
   }
   row() {
     const s = Float64Array.from(this.lat).sort();
+    const cpu = this.cpu?.cols ?? {};
     const secs = (this.t1 - this.t0) / 1000;
     return {
       phase: this.name,
@@ -110,6 +193,7 @@ class Stats {
       "p90 ms": quantile(s, 0.9).toFixed(1),
       "p99 ms": quantile(s, 0.99).toFixed(1),
       "max ms": (s.length ? s[s.length - 1] : NaN).toFixed(1),
+      ...cpu,
     };
   }
 }
@@ -142,28 +226,32 @@ async function challenge(appId, ceremony, deadline, throttled) {
 
 // --- setup ------------------------------------------------------------------------------------
 const F = faces();
-const create = await fetch(`${url}/admin/apps`, {
-  method: "POST",
-  headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-  body: JSON.stringify({
-    name: `bench-${Date.now()}`,
-    options: {
-      quotaPerMinute: 1_000_000_000,
-      ipQuotaPerMinute: 1_000_000_000,
-      preventDuplicates: true,
-      livenessMode: "passive",
-      alwaysAskPin: false,
-      rejectWeakPins: false,
-    },
-  }),
-});
-const app = await create.json();
-if (create.status !== 200) {
-  console.error("cannot create the app:", create.status, app);
-  await instance?.dispose();
-  process.exit(1);
+/** A bench app with raised quotas; exits on failure. */
+async function createApp(label) {
+  const res = await fetch(`${url}/admin/apps`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      name: `bench-${label}-${Date.now()}`,
+      options: {
+        quotaPerMinute: 1_000_000_000,
+        ipQuotaPerMinute: 1_000_000_000,
+        preventDuplicates: true,
+        livenessMode: "passive",
+        alwaysAskPin: false,
+        rejectWeakPins: false,
+      },
+    }),
+  });
+  const body = await res.json();
+  if (res.status !== 200) {
+    console.error("cannot create the app:", res.status, body);
+    await instance?.dispose();
+    process.exit(1);
+  }
+  return body.publicId;
 }
-const appId = app.publicId;
+const appId = await createApp("gallery");
 console.error(`app ${appId} on ${url}; enrolling ${N} synthetic + 1 real template with ${C} workers…`);
 
 // --- phase 1: enrollment -------------------------------------------------------------------------
@@ -185,6 +273,9 @@ const real = await post(`/v1/${appId}/enroll`, {
 if (real.status !== 200) throw new Error(`real enrollment failed: ${real.text}`);
 const realId = real.body.facialId;
 
+const enrollCpu = new CpuMeter();
+enrollPair.cpu = enrollCpu;
+enrollCpu.begin();
 const enrolled = await pool(N, enrollDeadline, async (i) => {
   const t0 = performance.now();
   let cid;
@@ -213,6 +304,7 @@ const enrolled = await pool(N, enrollDeadline, async (i) => {
 });
 enrollPair.stop();
 enrollOnly.stop();
+enrollCpu.end(enrollPair.lat.length);
 console.error(`enrolled ${enrollPair.ok}/${N} synthetic (${enrolled} attempted, ${throttled.n} throttled sessions)`);
 
 // --- phase 2: authentication under load ----------------------------------------------------------
@@ -224,6 +316,13 @@ const authThrottled = { n: 0 };
 let wrongMatches = 0;
 const authDeadline = performance.now() + DURATION_MS;
 const probeReal = F.obama[3].template;
+const authCpu = new CpuMeter();
+authPair.cpu = authCpu;
+// With --inspector-port (scripts/bench-edge.sh --self-host --profile): a V8 CPU profile of
+// workerd over the authentication phase only.
+const profiler = opt["inspector-port"] ? await connectProfiler(Number(opt["inspector-port"])) : null;
+await profiler?.start();
+authCpu.begin();
 await pool(AUTH_N, authDeadline, async (i) => {
   const isReal = i % 2 === 0;
   const template = isReal ? probeReal : syntheticTemplate(rand);
@@ -245,9 +344,41 @@ await pool(AUTH_N, authDeadline, async (i) => {
   (isReal ? authMatch : authMiss).record(t2 - t1, ok, why(r));
 });
 for (const s of [authPair, authOnly, authMatch, authMiss]) s.stop();
+authCpu.end(authPair.lat.length);
+const profile = await profiler?.stop();
+
+// --- phase 3: baselines under the same load -------------------------------------------------------
+// The front worker alone (no Durable Object, no KV), then one small Durable Object call (a
+// challenge: admission, ledger insert, one storage put), each as many requests as authenticate.
+async function baseline(name, fn) {
+  const stats = new Stats(name);
+  stats.cpu = new CpuMeter();
+  stats.cpu.begin();
+  const deadline = performance.now() + DURATION_MS;
+  await pool(AUTH_N, deadline, async () => {
+    const t0 = performance.now();
+    const r = await fn();
+    stats.record(performance.now() - t0, r.status === 200, why(r));
+  });
+  stats.stop();
+  stats.cpu.end(stats.lat.length);
+  return stats;
+}
+const statusOnly = await baseline("baseline: GET /status (front worker only)", async () => {
+  const res = await fetch(`${url}/status`);
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+});
+// On an app of its own: the gallery app's challenge ledger already holds every challenge of the
+// last 5 minutes (fio_core::MAX_LIVE_CHALLENGES), which would turn this baseline into 429s.
+const emptyAppId = await createApp("baseline");
+const sessionOnly = await baseline("baseline: session (one Durable Object call)", () =>
+  post(`/v1/${emptyAppId}/session`, { ceremony: "authenticate" }),
+);
 
 // --- report ---------------------------------------------------------------------------------------
-const rows = [enrollPair, enrollOnly, authPair, authOnly, authMatch, authMiss].map((s) => s.row());
+const rows = [enrollPair, enrollOnly, authPair, authOnly, authMatch, authMiss, statusOnly, sessionOnly].map((s) =>
+  s.row(),
+);
 const meta = {
   url,
   enrolledSynthetic: enrollPair.ok,
@@ -258,11 +389,20 @@ const meta = {
   node: process.version,
 };
 if (opt.json) {
-  console.log(JSON.stringify({ meta, rows }, null, 2));
+  console.log(JSON.stringify({ meta, rows, profile }, null, 2));
 } else {
   console.log(`\nedge load benchmark — ${meta.enrolledSynthetic} synthetic + 1 real enrolled, ${C} concurrent clients, ${url}`);
   console.table(rows);
   if (meta.throttledSessions) console.log(`sessions answered 429 and retried: ${meta.throttledSessions}`);
   if (wrongMatches) console.log(`WRONG MATCHES for the real probe: ${wrongMatches}`);
+  if (profile) {
+    console.log(
+      `\nV8 CPU profile of workerd (${profiler.target}) over the authentication phase: ` +
+        `${profile.busyMs.toFixed(0)} ms busy of ${profile.sampledMs.toFixed(0)} ms sampled, ` +
+        `${(profile.busyMs / authPair.lat.length).toFixed(2)} ms busy per session+authenticate pair`,
+    );
+    console.table(profile.kinds);
+    console.table(profile.functions);
+  }
 }
 await instance?.dispose();

@@ -15,6 +15,8 @@
 //                   (default: builds one into STATE/bundle with wrangler deploy --dry-run)
 //   --var N=V       overrides a [vars] entry of edge-worker/wrangler.toml (e.g.
 //                   CLIENT_IP_HEADER=x-forwarded-for behind a reverse proxy)
+//   --inspector-port P  opens workerd's V8 inspector on loopback port P (CPU profiles:
+//                   `scripts/bench-edge.sh --self-host --profile`); never expose it
 // Prints "openfio edge listening on http://HOST:PORT" once it serves; SIGTERM/SIGINT stop it.
 
 import { spawnSync } from "node:child_process";
@@ -38,6 +40,7 @@ for (let i = 0; i < argv.length; i++) {
   const val = () => argv[++i] ?? fail(`${a} needs a value`);
   if (a === "--secrets") opts.secrets = resolve(val());
   else if (a === "--state") opts.state = resolve(val());
+  else if (a === "--inspector-port") opts.inspectorPort = Number(val());
   else if (a === "--bundle") opts.bundle = resolve(val());
   else if (a === "--host") opts.host = val();
   else if (a === "--port") opts.port = Number(val());
@@ -51,6 +54,9 @@ for (let i = 0; i < argv.length; i++) {
 if (!opts.secrets) fail("--secrets FILE is required (ADMIN_TOKEN, TEMPLATE_KEY, PIN_PEPPER)");
 if (!existsSync(opts.secrets)) fail(`${opts.secrets} does not exist`);
 if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) fail("--port must be 0..65535");
+if (opts.inspectorPort !== undefined && !(Number.isInteger(opts.inspectorPort) && opts.inspectorPort > 0 && opts.inspectorPort < 65536)) {
+  fail("--inspector-port must be 1..65535");
+}
 
 /** KEY=value lines (# comments, optional quotes). */
 function dotenv(text) {
@@ -140,6 +146,7 @@ const mf = new Miniflare({
   cachePersist: join(opts.state, "cache"),
   host: opts.host,
   port: opts.port,
+  inspectorPort: opts.inspectorPort,
 });
 const url = await mf.ready;
 console.log(`openfio edge listening on ${url.origin} (state in ${opts.state})`);

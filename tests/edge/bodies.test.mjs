@@ -134,6 +134,17 @@ describe("bounded request bodies", () => {
     }
   });
 
+  test("a small Content-Length next to chunked framing does not let a large body through", async () => {
+    // A request smuggling a small declared length next to chunked framing: the edge must count
+    // what arrives, not what was declared (or the HTTP layer must refuse the request).
+    const widget = { origin: DEFAULT_ORIGIN, "cf-connecting-ip": randomIp(), "content-length": "40" };
+    const res = await retryingProxy(() =>
+      sendThenHold(`/v1/${app.publicId}/session`, { head: '{"ceremony":"enroll","pad":"', filler: "a", headers: widget, bytes: 256 * 1024 }),
+    );
+    assert.ok([400, 413].includes(res.status), `expected 400 or 413, got ${res.status} ${res.text.slice(0, 300)}`);
+    await settle();
+  });
+
   test("a multipart body with a 5 MB field is refused with 413 and changes nothing", async () => {
     const app = other;
     const boundary = `----openfio${randomBytes(8).toString("hex")}`;
