@@ -161,6 +161,9 @@ struct Inner {
     limiter: RateLimiter,
     /// An event a refused request still reports (a facial ID locked by wrong PINs).
     pending_webhook: Option<WebhookJob>,
+    /// Token signing keys by (public ID, version): deriving one computes its public point, a
+    /// P-256 scalar multiplication as costly as the signature itself.
+    signing_keys: HashMap<(String, u32), p256::ecdsa::SigningKey>,
 }
 
 /// Keys derived from the Worker secrets.

@@ -35,12 +35,23 @@ impl AppIndex {
             ceremony: challenge.ceremony,
             nonce: challenge.lineage.nonce.clone(),
         };
-        let key = token::signing_key(master.as_bytes(), &call.public_id, version);
+        let key = self.signing_key(master.as_bytes(), &call.public_id, version);
         Ok(token::sign(
             &key,
             &token::key_id(&call.public_id, version),
             &claims,
         ))
+    }
+
+    /// Version `version` of the app's signing key, derived once per object lifetime (the
+    /// secret it derives from changes only with a redeploy, which starts a new object).
+    fn signing_key(&self, master: &[u8], public_id: &str, version: u32) -> p256::ecdsa::SigningKey {
+        self.inner
+            .borrow_mut()
+            .signing_keys
+            .entry((public_id.to_owned(), version))
+            .or_insert_with(|| token::signing_key(master, public_id, version))
+            .clone()
     }
 
     /// `{"keys": [JWK…]}`: the current key and every retired one a live token may still name.
@@ -52,7 +63,7 @@ impl AppIndex {
             .into_iter()
             .map(|v| {
                 token::jwk(
-                    &token::signing_key(master.as_bytes(), &public_id, v),
+                    &self.signing_key(master.as_bytes(), &public_id, v),
                     &token::key_id(&public_id, v),
                 )
             })
