@@ -368,8 +368,8 @@ const statusOnly = await baseline("baseline: GET /status (front worker only)", a
   const res = await fetch(`${url}/status`);
   return { status: res.status, body: await res.json().catch(() => undefined) };
 });
-// On an app of its own: the gallery app's challenge ledger already holds every challenge of the
-// last 5 minutes (fio_core::MAX_LIVE_CHALLENGES), which would turn this baseline into 429s.
+// On an app of its own, so that its unused challenges (open until they expire, and bounded by
+// fio_core::challenge::MAX_LIVE_CHALLENGES) stay out of the gallery app's ledger.
 const emptyAppId = await createApp("baseline");
 const sessionOnly = await baseline("baseline: session (one Durable Object call)", () =>
   post(`/v1/${emptyAppId}/session`, { ceremony: "authenticate" }),
