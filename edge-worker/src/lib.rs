@@ -4,7 +4,8 @@
 //! Front worker (this entry point: routing, size caps, request context) → one `AppIndex`
 //! Durable Object per application (all consistent decisions, in-memory template index) →
 //! Workers KV (replicated facial-ID records).
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: `static_init` alone calls the linker's constructor function.
+#![deny(unsafe_code)]
 
 pub mod app_config;
 pub mod app_index;
@@ -16,6 +17,8 @@ pub mod kv_records;
 pub mod rate_limit;
 pub mod reverify;
 pub mod routes;
+#[cfg(target_arch = "wasm32")]
+mod static_init;
 pub mod token;
 pub mod webhook;
 
@@ -23,5 +26,8 @@ use worker::{event, Context, Env, Request, Response};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    // The Durable Object never runs the models, so only the front worker needs them.
+    #[cfg(target_arch = "wasm32")]
+    static_init::run_once();
     routes::handle(req, env, ctx).await
 }
