@@ -1,6 +1,7 @@
 // Web Worker: the face pipeline (fio-wasm) off the main thread.
 // Loads fio-wasm's fio_wasm.js (wasm-bindgen --target web) from `wasmBase`, fetches the models
-// listed by manifest().pipeline from `<modelsBase><file>`, caches them with the Cache API and
+// listed by manifest().pipeline from `<modelsBase><file>` (a stalled download is retried:
+// model-fetch.js), caches them with the Cache API and
 // verifies their sha256 with SubtleCrypto before use (a wrong hash is a hard error →
 // PROCESSING_ERR, never a silent fallback), then builds FaceEngine(models, detectorSize) and
 // analyses frames posted as ImageBitmap (transferred) or ImageData.
@@ -23,6 +24,8 @@
 //       bundle: the crop bundle's ArrayBuffer (transferred), null without evidence or while a
 //       step has no crop
 //   ← {type:"progress", loaded, total}   ← {type:"error", id, code, message}
+
+import { HttpError, fetchModelBytes } from "./model-fetch.js";
 
 const PROCESSING_ERR = 9;
 const FACE_MISMATCH = 6;
@@ -68,14 +71,13 @@ async function loadModel(cache, url, model, onBytes) {
       await cache.delete(key); // corrupted cache entry: drop it and fetch again
     }
   }
-  let res;
+  let bytes;
   try {
-    res = await fetch(url, { credentials: "omit" });
+    bytes = await fetchModelBytes(url);
   } catch (e) {
+    if (e instanceof HttpError) throw new Error(`model ${model.file}: ${e.message}`);
     throw new Error(`model ${model.file}: network error (${e.message})`);
   }
-  if (!res.ok) throw new Error(`model ${model.file}: HTTP ${res.status} from ${url}`);
-  const bytes = new Uint8Array(await res.arrayBuffer());
   const got = await sha256(bytes);
   if (got !== model.sha256) {
     throw new HashError(`model ${model.file}: sha256 mismatch (expected ${model.sha256}, got ${got}); refusing to use it`);

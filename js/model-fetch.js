@@ -1,0 +1,57 @@
+// Downloads one model file for the engine's Web Worker, never waiting forever: a response that
+// delivers no byte for `stallMs` is aborted and fetched again (`attempts` times in all). The
+// stall is measured, not the total time, so a large model on a slow link still completes.
+// HTTP errors are answered at once (retrying a 404 does not help).
+
+/** Default: no byte for this long and the download is retried. */
+export const STALL_MS = 15_000;
+/** Default: tries in all per file. */
+export const ATTEMPTS = 3;
+
+/** An HTTP error answer: not retried. */
+export class HttpError extends Error {}
+
+/**
+ * The bytes at `url` (Uint8Array). Throws HttpError on an HTTP error status, and an Error naming
+ * the last failure once every attempt has failed or stalled.
+ */
+export async function fetchModelBytes(url, { stallMs = STALL_MS, attempts = ATTEMPTS, fetchImpl = fetch } = {}) {
+  let last = null;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const ctrl = new AbortController();
+    let timer = null;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => ctrl.abort(new Error(`no data for ${stallMs / 1000} s`)), stallMs);
+    };
+    try {
+      arm();
+      const res = await fetchImpl(url, { credentials: "omit", signal: ctrl.signal });
+      if (!res.ok) throw new HttpError(`HTTP ${res.status} from ${url}`);
+      const chunks = [];
+      let size = 0;
+      const reader = res.body.getReader();
+      for (;;) {
+        arm();
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.length;
+      }
+      const bytes = new Uint8Array(size);
+      let at = 0;
+      for (const c of chunks) {
+        bytes.set(c, at);
+        at += c.length;
+      }
+      return bytes;
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      // An abort surfaces as the reason we gave, or as an AbortError carrying it.
+      last = ctrl.signal.aborted ? ctrl.signal.reason : e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  throw new Error(`${last?.message ?? last} (${attempts} attempts)`);
+}
