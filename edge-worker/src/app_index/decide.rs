@@ -3,6 +3,7 @@
 //! `AppIndex` methods are the shell around them: load what a decision needs, call it, apply the
 //! writes in one commit, reply.
 
+use p256::ecdsa::SigningKey;
 use std::collections::HashMap;
 
 use fio_core::challenge::{FollowUp, MAX_PIN_UNIQUENESS_RETRIES};
@@ -542,12 +543,13 @@ pub fn list_facial_ids(users: &HashMap<String, UserMeta>, args: &ListArgs) -> Ed
 // ---- login tokens ---------------------------------------------------------------------------
 
 /// Checks a login token for this app: its key (named by `kid`) must be one of the app's live
-/// versions, its signature and claims valid, its ID a ceremony ID.
+/// versions, its signature and claims valid, its ID a ceremony ID. `key` gives the app's signing
+/// key of a version (the Durable Object's cache).
 pub fn check_token(
     given: &str,
     public_id: &str,
     live: &[u32],
-    master: &[u8],
+    key: impl FnOnce(u32) -> SigningKey,
     now: u64,
 ) -> Result<Claims, TokenError> {
     let kid = token::header_kid(given)?;
@@ -556,8 +558,7 @@ pub fn check_token(
     if !live.contains(&version) {
         return Err(TokenError::BadSignature);
     }
-    let key = token::signing_key(master, public_id, version);
-    let claims = token::verify(given, key.verifying_key())?;
+    let claims = token::verify(given, key(version).verifying_key())?;
     token::check_claims(&claims, public_id, now / 1000)?;
     if !fio_core::protocol::is_valid_challenge_id(&claims.jti) {
         return Err(TokenError::Malformed);

@@ -81,8 +81,9 @@ impl AppIndex {
         let (public_id, live) =
             self.with_app(|d| Ok((d.config.public_id.clone(), d.config.signing.live(now))))?;
         let master = master_key(&self.env)?;
-        let claims = decide::check_token(given, &public_id, &live, master.as_bytes(), now)
-            .map_err(EdgeError::Token)?;
+        let key = |v| self.signing_key(master.as_bytes(), &public_id, v);
+        let claims =
+            decide::check_token(given, &public_id, &live, key, now).map_err(EdgeError::Token)?;
         let redeemed = format!("{REDEEMED_PREFIX}{}", claims.jti);
         let already = self.storage().get::<String>(&redeemed).await?.is_some();
         self.apply(vec![decide::redeem(&claims, already)?]).await?;

@@ -1000,27 +1000,34 @@ fn token_for(public_id: &str, version: u32, exp: u64) -> (String, Claims) {
 fn tokens_verify_only_for_their_app_live_key_and_lifetime() {
     let exp = NOW / 1000 + 60;
     let (t, claims) = token_for(APP, 1, exp);
-    assert_eq!(check_token(&t, APP, &[1], MASTER, NOW).unwrap(), claims);
+    let key = |v| token::signing_key(MASTER, APP, v);
+    assert_eq!(check_token(&t, APP, &[1], key, NOW).unwrap(), claims);
     let (other, _) = token_for("fioa0002", 1, exp);
     assert_eq!(
-        check_token(&other, APP, &[1], MASTER, NOW),
+        check_token(&other, APP, &[1], key, NOW),
         Err(TokenError::WrongAudience)
     );
     assert_eq!(
-        check_token(&t, APP, &[2], MASTER, NOW),
+        check_token(&t, APP, &[2], key, NOW),
         Err(TokenError::BadSignature),
         "a retired key past its last token"
     );
     assert_eq!(
-        check_token(&t, APP, &[1], b"another master", NOW),
+        check_token(
+            &t,
+            APP,
+            &[1],
+            |v| token::signing_key(b"another master", APP, v),
+            NOW
+        ),
         Err(TokenError::BadSignature)
     );
     assert_eq!(
-        check_token(&t, APP, &[1], MASTER, exp * 1000),
+        check_token(&t, APP, &[1], key, exp * 1000),
         Err(TokenError::Expired)
     );
     assert_eq!(
-        check_token("not a token", APP, &[1], MASTER, NOW),
+        check_token("not a token", APP, &[1], key, NOW),
         Err(TokenError::Malformed)
     );
 }
