@@ -24,7 +24,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { LIVE } from "../tests/edge/client.mjs";
+import { Edge, LIVE } from "../tests/edge/client.mjs";
 import { connectProfiler } from "./v8-profile.mjs";
 import { devVars, startEdge } from "../tests/edge/harness.mjs";
 import { faces, rng, syntheticTemplate } from "../tests/edge/templates.mjs";
@@ -226,14 +226,12 @@ async function challenge(appId, ceremony, deadline, throttled) {
 
 // --- setup ------------------------------------------------------------------------------------
 const F = faces();
-/** A bench app with raised quotas; exits on failure. */
+const edge = new Edge({ url, adminToken });
+/** A bench app (the specs' operator client) with quotas out of the way; exits on failure. */
 async function createApp(label) {
-  const res = await fetch(`${url}/admin/apps`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      name: `bench-${label}-${Date.now()}`,
-      options: {
+  try {
+    const app = await edge.createApp(
+      {
         quotaPerMinute: 1_000_000_000,
         ipQuotaPerMinute: 1_000_000_000,
         preventDuplicates: true,
@@ -241,15 +239,14 @@ async function createApp(label) {
         alwaysAskPin: false,
         rejectWeakPins: false,
       },
-    }),
-  });
-  const body = await res.json();
-  if (res.status !== 200) {
-    console.error("cannot create the app:", res.status, body);
+      `bench-${label}-${Date.now()}`,
+    );
+    return app.publicId;
+  } catch (e) {
+    console.error("cannot create the app:", e.message);
     await instance?.dispose();
     process.exit(1);
   }
-  return body.publicId;
 }
 const appId = await createApp("gallery");
 console.error(`app ${appId} on ${url}; enrolling ${N} synthetic + 1 real template with ${C} workers…`);
