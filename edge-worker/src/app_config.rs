@@ -300,6 +300,10 @@ pub struct AppRecord {
     /// Versions of the login-token signing key (records made before tokens existed: v1).
     #[serde(default)]
     pub signing: SigningKeys,
+    /// Gallery shard objects the templates are spread over (fixed at creation; 1: the app's own
+    /// object holds them, as before sharding existed).
+    #[serde(default = "one_shard")]
+    pub gallery_shards: u32,
     /// SHA-256 of the API key before the last rotation, valid until its grace period ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_api_key: Option<Previous>,
@@ -387,7 +391,29 @@ impl AppRecord {
             "name": self.name,
             "status": self.status,
             "options": self.options,
+            "galleryShards": self.gallery_shards,
         })
+    }
+}
+
+fn one_shard() -> u32 {
+    1
+}
+
+/// Most gallery shards an app may have.
+pub const MAX_GALLERY_SHARDS: u32 = 64;
+/// Faces one gallery shard object holds at most: its int8 index (192 B per face) plus the
+/// per-face metadata (≈ 250 B measured) stay near 60 MB, under half a Durable Object's 128 MB.
+pub const MAX_FACES_PER_SHARD: usize = 150_000;
+
+/// Checks `galleryShards` of `POST /admin/apps` (default 1).
+pub fn validate_gallery_shards(n: Option<u32>) -> EdgeResult<u32> {
+    match n {
+        None => Ok(1),
+        Some(n) if (1..=MAX_GALLERY_SHARDS).contains(&n) => Ok(n),
+        Some(_) => Err(EdgeError::bad_request(format!(
+            "galleryShards must be 1 to {MAX_GALLERY_SHARDS}"
+        ))),
     }
 }
 
@@ -412,6 +438,9 @@ pub struct AppPatch {
 pub struct AppCreate {
     /// Display name.
     pub name: String,
+    /// Gallery shards (1 to [`MAX_GALLERY_SHARDS`]); fixed for the app's lifetime.
+    #[serde(default)]
+    pub gallery_shards: Option<u32>,
     /// Options (partial; defaults fill the rest).
     #[serde(default)]
     pub options: Option<Value>,

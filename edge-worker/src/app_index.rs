@@ -4,8 +4,10 @@
 //!
 //! Storage layout (values are JSON strings):
 //! - `config` → [`AppRecord`]; `stats` → [`Stats`]
-//! - `shard:{n:06}` → up to [`SHARD_CAPACITY`] `{f, t, c, g, a}` entries (facial ID, sealed
-//!   template, created ms, gender, age); an enrollment or deletion rewrites one shard only
+//! - `shard:{n:06}` → a page of up to [`gallery::PAGE_CAPACITY`] `{f, t, c, d}` rows (facial ID,
+//!   sealed template, created ms, details); an enrollment or deletion rewrites one page only.
+//!   With `galleryShards` > 1 these pages live in the app's gallery shard objects
+//!   `{publicId}#{k}` instead (`fan_out.rs`), which hold nothing else.
 //! - `user:{facialId}` → [`FaceRecord`] (payload, PIN hash, …; also replicated to KV)
 //! - `pintag:{tag}:{facialId}` → "" (PIN uniqueness); `pinatt:{facialId}` → [`PinAttempts`];
 //!   `pinclient:{ip or /64}` → [`PinAttempts`] of one client across facial IDs
@@ -19,7 +21,7 @@
 //! in-memory state is final.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use fio_core::challenge::{templates_digest, FollowUp, Lineage, CHALLENGE_TTL_MS};
 use fio_core::decision::{check_enrollment, EnrollPolicy};
@@ -29,7 +31,7 @@ use fio_core::{
     decide_match, format_facial_id, format_iso8601_ms, hash_pin, is_valid_facial_id, new_challenge,
     validate_pin, AuthenticateReply, AuthenticateRequest, AuthenticateResponse, Ceremony,
     Challenge, ChallengeLedger, Embedding, EnrollRequest, EnrollResponse, Error as FioError,
-    ErrorCode, PinRequiredResponse, StartRequest, StartResponse, Template, TemplateIndex,
+    ErrorCode, PinRequiredResponse, StartRequest, StartResponse, Template,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -48,8 +50,6 @@ use crate::rate_limit::RateLimiter;
 use crate::reverify;
 use crate::webhook::{self, Event, WebhookJob};
 
-/// Entries per template shard (~360 bytes each, well under the 128 KiB value limit).
-pub const SHARD_CAPACITY: usize = 256;
 /// Most facial IDs `/listfacialids` returns at once.
 pub const MAX_LIST_LIMIT: usize = 1000;
 /// Default `/listfacialids` page.
@@ -66,10 +66,15 @@ const PIN_PEPPER: &str = "PIN_PEPPER";
 mod admin;
 mod challenges;
 mod decide;
+mod fan_out;
+mod gallery;
 mod operator;
 mod rest_api;
 mod tokens;
 mod widget_api;
+
+pub use fan_out::test_controls_enabled;
+pub use gallery::GalleryRow;
 
 type Handled = EdgeResult<(Value, Option<WebhookJob>)>;
 
@@ -103,34 +108,10 @@ pub struct StoredChallenge {
     pub follow_up: Option<FollowUp>,
 }
 
-/// One row of a template shard.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ShardEntry {
-    /// Facial ID.
-    f: String,
-    /// Sealed template.
-    t: String,
-    /// Created at (unix ms).
-    c: u64,
-    /// Details.
-    d: StoredDetails,
-}
-
-/// What memory keeps per user besides the template row.
-#[derive(Debug, Clone)]
-struct UserMeta {
-    shard: u32,
-    created_at_ms: u64,
-    details: StoredDetails,
-}
-
 /// A loaded application.
 struct AppData {
     config: AppRecord,
     stats: Stats,
-    index: TemplateIndex<String>,
-    users: HashMap<String, UserMeta>,
-    shard_sizes: BTreeMap<u32, usize>,
 }
 
 impl AppData {
@@ -138,19 +119,7 @@ impl AppData {
         Self {
             config,
             stats: Stats::default(),
-            index: TemplateIndex::new(),
-            users: HashMap::new(),
-            shard_sizes: BTreeMap::new(),
         }
-    }
-
-    /// First shard with room, or a new one.
-    fn shard_for_new_entry(&self) -> u32 {
-        self.shard_sizes
-            .iter()
-            .find(|(_, &n)| n < SHARD_CAPACITY)
-            .map(|(&k, _)| k)
-            .unwrap_or_else(|| self.shard_sizes.keys().next_back().map_or(0, |k| k + 1))
     }
 }
 
@@ -164,6 +133,17 @@ struct Inner {
     /// Token signing keys by (public ID, version): deriving one computes its public point, a
     /// P-256 scalar multiplication as costly as the signature itself.
     signing_keys: HashMap<(String, u32), p256::ecdsa::SigningKey>,
+    /// The templates this object holds: the app's whole gallery, or one shard of it.
+    gallery: Option<gallery::Gallery>,
+    /// How long loading `gallery` last took (ms).
+    last_load_ms: Option<u64>,
+    /// For a gallery shard object: the public ID of its app.
+    shard_of: Option<String>,
+    /// Enrollments between their duplicate check and their commit (`fan_out.rs`).
+    reservations: Vec<fan_out::Reserved>,
+    next_reservation: u64,
+    /// A test fault on this shard (`GALLERY_TEST_CONTROLS`).
+    fault: crate::do_protocol::FaultMode,
 }
 
 /// Keys derived from the Worker secrets.
@@ -365,7 +345,8 @@ impl AppIndex {
         Ok(out)
     }
 
-    /// Loads config, stats and every template shard once per Durable Object lifetime.
+    /// Loads config and stats once per Durable Object lifetime (the gallery loads on first
+    /// use, `fan_out.rs`).
     async fn ensure_loaded(&self) -> EdgeResult<()> {
         if self.inner.borrow().data.is_some() {
             return Ok(());
@@ -376,49 +357,6 @@ impl AppIndex {
         let stats = self.get_json::<Stats>("stats").await?.unwrap_or_default();
         let mut data = AppData::new(config);
         data.stats = stats;
-        // The key derivation needs the public ID, so install the config first.
-        let master = self
-            .env
-            .secret(TEMPLATE_KEY)
-            .map(|s| s.to_string())
-            .map_err(|_| EdgeError::Internal("TEMPLATE_KEY secret is not set".into()))?;
-        let key = crypto::template_key(master.as_bytes(), &data.config.public_id);
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .list_page("shard:", after.as_deref(), LOAD_PAGE)
-                .await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.clone());
-            for (k, v) in &page {
-                let Some(n) = k.strip_prefix("shard:").and_then(|n| n.parse::<u32>().ok()) else {
-                    continue;
-                };
-                let entries: Vec<ShardEntry> = serde_json::from_str(v)?;
-                data.shard_sizes.insert(n, entries.len());
-                for e in entries {
-                    let template = crypto::open(&key, &e.f, &e.t)
-                        .and_then(|b| Template::from_bytes(&b).map_err(EdgeError::from));
-                    match template {
-                        Ok(t) => {
-                            data.index.add(e.f.clone(), &t);
-                            data.users.insert(
-                                e.f,
-                                UserMeta {
-                                    shard: n,
-                                    created_at_ms: e.c,
-                                    details: e.d,
-                                },
-                            );
-                        }
-                        Err(err) => worker::console_error!("skipping template {}: {err}", e.f),
-                    }
-                }
-            }
-            if page.len() < LOAD_PAGE {
-                break;
-            }
-        }
         // A deletion whose KV delete never ran (the object was reset right after its commit)
         // left a tombstone and maybe no alarm: re-drive it soon.
         if !self.list_page("kvdel:", None, 1).await?.is_empty() {
@@ -434,9 +372,12 @@ impl AppIndex {
     async fn handle(&self, req: DoRequest) -> Handled {
         let now = now_ms();
         let DoRequest { ctx, call } = req;
+        if let DoCall::Gallery(g) = call {
+            return self.serve_shard(&ctx, g).await;
+        }
         self.ensure_loaded().await?;
         if ctx.demo && self.inner.borrow().data.is_none() {
-            self.create_app(&ctx.public_id, "Demo", AppOptions::default(), None, now)
+            self.create_app(&ctx.public_id, "Demo", AppOptions::default(), None, 1, now)
                 .await?;
         }
         if call.is_widget() {
@@ -461,21 +402,24 @@ impl AppIndex {
             }
             DoCall::SetPayload(args) => self.set_payload(args, now).await,
             DoCall::SetPin(args) => self.set_pin(&ctx, &args, now).await,
-            DoCall::AppStats | DoCall::AdminStats => self.with_app(|d| {
-                Ok((
-                    json!({
-                        "status": 200,
-                        "enrolled": d.index.len(),
-                        "enrollments": d.stats.enrollments,
-                        "authentications": d.stats.authentications,
-                        "failedAuthentications": d.stats.failed_authentications,
-                        "deletions": d.stats.deletions,
-                    }),
-                    None,
-                ))
-            }),
+            DoCall::AppStats | DoCall::AdminStats => {
+                let enrolled = self.gallery_len().await?;
+                self.with_app(|d| {
+                    Ok((
+                        json!({
+                            "status": 200,
+                            "enrolled": enrolled,
+                            "enrollments": d.stats.enrollments,
+                            "authentications": d.stats.authentications,
+                            "failedAuthentications": d.stats.failed_authentications,
+                            "deletions": d.stats.deletions,
+                        }),
+                        None,
+                    ))
+                })
+            }
             DoCall::ListFacialIds(args) | DoCall::AdminListFacialIds(args) => {
-                self.list_facial_ids(&args)
+                self.list_facial_ids(&args).await
             }
             DoCall::AdminList => self.directory_list().await,
             DoCall::DirRegister(entry) => self.directory_register(&entry).await,
@@ -488,7 +432,7 @@ impl AppIndex {
             DoCall::AdminWebhookTest => self.webhook_test(&ctx, now),
             DoCall::RecordDelivery(d) => self.record_delivery(d).await,
             DoCall::AdminDeliveries => self.deliveries().await,
-            DoCall::CheckFacialId(args) => self.check_facial_id(&args),
+            DoCall::CheckFacialId(args) => self.check_facial_id(&args).await,
             DoCall::ImageCheck => self.with_app(|d| {
                 Ok((
                     json!({"matchThreshold": d.config.options.match_threshold}),
@@ -499,6 +443,8 @@ impl AppIndex {
             DoCall::Jwks => self.jwks(now),
             DoCall::VerifyToken(args) => self.verify_token(&args, now).await,
             DoCall::AdminRotateSigningKey => self.rotate_signing_key(now).await,
+            DoCall::AdminGalleryControl(c) => self.gallery_control(c).await,
+            DoCall::Gallery(_) => unreachable!("answered above"),
         }
     }
 

@@ -130,6 +130,104 @@ pub enum DoCall {
     DirRegister(DirEntry),
     /// To the directory: an app was deleted.
     DirRemove(DirRemoveArgs),
+    /// To a gallery shard object (`{publicId}#{k}`), from its app's object only.
+    Gallery(GalleryCall),
+    /// `POST /admin/apps/{id}/gallery/{seed,restart,fault}`: bench and test controls, answered
+    /// only when the deployment sets `GALLERY_TEST_CONTROLS = "1"`.
+    AdminGalleryControl(GalleryControl),
+}
+
+/// What an app's object asks one of its gallery shards.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", content = "args", rename_all = "camelCase")]
+pub enum GalleryCall {
+    /// The shard's best two for a base64 probe template.
+    Search(ProbeArgs),
+    /// A face at or above `threshold`, if any.
+    FindDuplicate(DuplicateArgs),
+    /// Adds a face (its row, template sealed).
+    Add(crate::app_index::GalleryRow),
+    /// Removes a face; removing an absent one succeeds.
+    Remove(FidArg),
+    /// The shard's first `upto` faces in listing order, and its total.
+    List(UptoArgs),
+    /// Forgets every face (the app is being deleted).
+    DeleteAll,
+    /// A bench/test control ([`GalleryControl`]) applied to this shard.
+    Control(GalleryControl),
+}
+
+/// A probe.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProbeArgs {
+    /// Base64 template.
+    pub probe: String,
+}
+
+/// A duplicate check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DuplicateArgs {
+    /// Base64 template.
+    pub template: String,
+    /// The app's match threshold.
+    pub threshold: f32,
+}
+
+/// One facial ID.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FidArg {
+    /// Facial ID.
+    pub fid: String,
+}
+
+/// A listing bound.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UptoArgs {
+    /// How many to return at most.
+    pub upto: usize,
+}
+
+/// Bench and test controls of a gallery (refused unless `GALLERY_TEST_CONTROLS = "1"`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "control", rename_all = "camelCase")]
+pub enum GalleryControl {
+    /// Adds `count` synthetic faces (random unit templates, sealed and stored like real ones,
+    /// with no user record), spread over the shards: large galleries for the bench.
+    #[serde(rename_all = "camelCase")]
+    Seed {
+        /// Faces in all.
+        count: u32,
+        /// PRNG seed.
+        seed: u64,
+    },
+    /// Drops shard `shard`'s memory as a restart does; the next call reloads it from storage
+    /// and reports how long that took.
+    Restart {
+        /// Shard number.
+        shard: u32,
+    },
+    /// Makes shard `shard` fail (`error`), stall 30 s (`hang`) or work again (`none`).
+    Fault {
+        /// Shard number.
+        shard: u32,
+        /// `none`, `error` or `hang`.
+        mode: FaultMode,
+    },
+    /// Per shard: faces held and the last reload's duration.
+    Inspect,
+}
+
+/// A fault a test puts on a shard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FaultMode {
+    /// Healthy.
+    #[default]
+    None,
+    /// Every call fails.
+    Error,
+    /// Every call stalls for 30 s before answering.
+    Hang,
 }
 
 impl DoCall {
@@ -395,7 +493,7 @@ impl DoReply {
                 webhook,
             },
             Err(e) => {
-                if let EdgeError::Internal(m) = &e {
+                if let EdgeError::Internal(m) | EdgeError::ShardUnavailable(m) = &e {
                     worker::console_error!("app index: {m}");
                 }
                 Self {
@@ -410,8 +508,13 @@ impl DoReply {
 
 /// Sends a call to the app's Durable Object.
 pub async fn call(env: &worker::Env, call: &DoRequest) -> EdgeResult<DoReply> {
+    call_object(env, &call.ctx.public_id, call).await
+}
+
+/// Sends a call to the Durable Object named `name` (an app's, or one of its gallery shards).
+pub async fn call_object(env: &worker::Env, name: &str, call: &DoRequest) -> EdgeResult<DoReply> {
     let ns = env.durable_object(DO_BINDING)?;
-    let stub = ns.id_from_name(&call.ctx.public_id)?.get_stub()?;
+    let stub = ns.id_from_name(name)?.get_stub()?;
     let mut init = worker::RequestInit::new();
     init.with_method(worker::Method::Post)
         .with_body(Some(serde_json::to_string(call)?.into()));
@@ -593,13 +696,55 @@ mod tests {
                     public_id: "fioa0001".into(),
                 }),
             ),
+            (
+                "gallery",
+                DoCall::Gallery(GalleryCall::FindDuplicate(DuplicateArgs {
+                    template: "AAAA".into(),
+                    threshold: 0.55,
+                })),
+            ),
+            (
+                "adminGalleryControl",
+                DoCall::AdminGalleryControl(GalleryControl::Fault {
+                    shard: 3,
+                    mode: FaultMode::Hang,
+                }),
+            ),
         ]
+    }
+
+    #[test]
+    fn gallery_calls_round_trip() {
+        let calls = [
+            GalleryCall::Search(ProbeArgs { probe: "p".into() }),
+            GalleryCall::Remove(FidArg { fid: "f".into() }),
+            GalleryCall::List(UptoArgs { upto: 3 }),
+            GalleryCall::DeleteAll,
+            GalleryCall::Control(GalleryControl::Seed { count: 9, seed: 1 }),
+            GalleryCall::Control(GalleryControl::Restart { shard: 0 }),
+            GalleryCall::Control(GalleryControl::Inspect),
+        ];
+        for call in calls {
+            let text = serde_json::to_string(&call).unwrap();
+            let back: GalleryCall = serde_json::from_str(&text).unwrap();
+            assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        }
+        let control: GalleryControl =
+            serde_json::from_value(json!({"control": "fault", "shard": 1, "mode": "error"}))
+                .unwrap();
+        assert!(matches!(
+            control,
+            GalleryControl::Fault {
+                shard: 1,
+                mode: FaultMode::Error
+            }
+        ));
     }
 
     #[test]
     fn every_call_round_trips() {
         let calls = every_call();
-        assert_eq!(calls.len(), 29, "one case per variant");
+        assert_eq!(calls.len(), 31, "one case per variant");
         for (op, call) in calls {
             let request = DoRequest {
                 ctx: CallContext {

@@ -40,6 +40,9 @@ pub enum EdgeError {
     /// A feature this build of the edge does not have (HTTP 501 saying which): the face models
     /// of `/faceverify`, `/agecheck` and edge re-verification (cargo feature `models`).
     Unavailable(String),
+    /// A gallery shard object failed or did not answer (HTTP 503 `PROCESSING_ERR`: retry); the
+    /// request is refused rather than decided on part of the gallery.
+    ShardUnavailable(String),
 }
 
 /// Shorthand for results in this crate.
@@ -89,6 +92,15 @@ impl EdgeError {
                     error: ErrorCode::ProcessingErr.name().to_owned(),
                     code: ErrorCode::ProcessingErr,
                     message: format!("edge misconfigured: {what}"),
+                },
+                None,
+            ),
+            Self::ShardUnavailable(_) => (
+                503,
+                ErrorBody {
+                    error: ErrorCode::ProcessingErr.name().to_owned(),
+                    code: ErrorCode::ProcessingErr,
+                    message: "the face gallery is temporarily unavailable; retry".to_owned(),
                 },
                 None,
             ),
@@ -168,6 +180,7 @@ impl std::fmt::Display for EdgeError {
             Self::Misconfigured(m) => write!(f, "misconfigured: {m}"),
             Self::Token(e) => f.write_str(e.message()),
             Self::Unavailable(m) => write!(f, "unavailable: {m}"),
+            Self::ShardUnavailable(m) => write!(f, "gallery shard: {m}"),
         }
     }
 }

@@ -16,6 +16,9 @@ export const STATUS = {
   SESSION_EXPIRED: 410, FACE_MISMATCH: 422, TOO_MANY_REQUESTS: 429,
 };
 
+/** Gallery shards of the apps specs create (unset: the edge's default, 1). */
+const TEST_SHARDS = process.env.OPENFIO_TEST_SHARDS ? Number(process.env.OPENFIO_TEST_SHARDS) : undefined;
+
 export const DEFAULT_ORIGIN = "https://app.example.test";
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 export const CHALLENGE_RE = /^[0-9a-f]{32}$/;
@@ -167,8 +170,14 @@ export class Edge {
   }
 
   /** Creates an app (quotas relaxed unless overridden) and returns a bound App. */
-  async createApp(options = {}, name = `spec-${randomBytes(4).toString("hex")}`) {
-    const res = await this.admin("POST", "/admin/apps", { name, options: { ...RELAXED, ...options } });
+  /**
+   * `galleryShards` defaults to OPENFIO_TEST_SHARDS when set: tests/edge/run.mjs runs the
+   * consistency specs a second time with every app they create sharded.
+   */
+  async createApp(options = {}, name = `spec-${randomBytes(4).toString("hex")}`, { galleryShards = TEST_SHARDS } = {}) {
+    const create = { name, options: { ...RELAXED, ...options } };
+    if (galleryShards !== undefined) create.galleryShards = galleryShards;
+    const res = await this.admin("POST", "/admin/apps", create);
     const body = assertOk(res, "POST /admin/apps");
     assert.ok(typeof body.publicId === "string" && body.publicId.length > 0, `no publicId: ${show(res)}`);
     assert.ok(typeof body.apiKey === "string" && body.apiKey.length >= 16, `no apiKey: ${show(res)}`);

@@ -133,6 +133,8 @@ export class EdgeInstance {
       "--show-interactive-dev-session=false",
       // The webhook spec's receiver listens on http://127.0.0.1: a development-only opt-in.
       "--var", "WEBHOOK_ALLOW_LOCAL_HTTP:true",
+      // POST /admin/apps/{id}/gallery/control: seed, restart and fault gallery shards.
+      "--var", "GALLERY_TEST_CONTROLS:1",
       // The open demo app is off in wrangler.toml (production default); local runs opt in.
       "--var", "DEMO_APP_ID:demo",
       "--live-reload=false",

@@ -11,6 +11,7 @@ impl AppIndex {
         name: &str,
         options: AppOptions,
         api_key_hash: Option<String>,
+        gallery_shards: u32,
         now: u64,
     ) -> EdgeResult<AppRecord> {
         let api_key_hash = match api_key_hash {
@@ -27,6 +28,7 @@ impl AppIndex {
             webhook_secret: webhook::new_secret()?,
             created_at_ms: now,
             signing: Default::default(),
+            gallery_shards,
             previous_api_key: None,
             previous_webhook_secret: None,
         };
@@ -63,6 +65,7 @@ impl AppIndex {
         } = args;
         crate::app_config::validate_name(&create.name)?;
         let options = AppOptions::from_json(create.options.as_ref())?;
+        let shards = crate::app_config::validate_gallery_shards(create.gallery_shards)?;
         self.check_webhook_url(&options)?;
         let rec = self
             .create_app(
@@ -70,6 +73,7 @@ impl AppIndex {
                 create.name.trim(),
                 options,
                 Some(hash),
+                shards,
                 now,
             )
             .await?;
@@ -79,6 +83,7 @@ impl AppIndex {
                 "name": rec.name,
                 "status": rec.status,
                 "options": rec.options,
+                "galleryShards": rec.gallery_shards,
                 "webhookSecret": rec.webhook_secret,
                 // FACEIO-style token (sent when `faceioWebhookToken` is on), shown once too.
                 "webhookToken": webhook::faceio_token(&rec.webhook_secret),

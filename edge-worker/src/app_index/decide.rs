@@ -4,7 +4,6 @@
 //! writes in one commit, reply.
 
 use p256::ecdsa::SigningKey;
-use std::collections::HashMap;
 
 use fio_core::challenge::{FollowUp, MAX_PIN_UNIQUENESS_RETRIES};
 use fio_core::decision::LIVENESS_THRESHOLD;
@@ -18,7 +17,8 @@ use fio_core::{
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{ShardEntry, Stats, StoredChallenge, UserMeta, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
+use super::gallery::Listed;
+use super::{StoredChallenge, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 use crate::app_config::{AppRecord, AppStatus};
 use crate::crypto;
 use crate::do_protocol::{CallContext, ListArgs, Param};
@@ -279,26 +279,14 @@ pub fn enroll_pin_uniqueness(
     next.map_or(PinUniqueness::Refused, PinUniqueness::Retry)
 }
 
-/// An enrollment's one commit: the shard with the new row, the record, its PIN tag, the stats.
-/// Returns the writes and the shard's new size.
-pub fn enroll_writes(
-    shard: u32,
-    mut entries: Vec<ShardEntry>,
-    entry: ShardEntry,
-    record: &FaceRecord,
-    stats: &Stats,
-) -> EdgeResult<(Vec<Write>, usize)> {
-    entries.push(entry);
+/// An enrollment's writes besides its gallery row and the stats: the record and its PIN tag
+/// (one commit with the row when the app's own object holds the gallery).
+pub fn enroll_writes(record: &FaceRecord) -> EdgeResult<Vec<Write>> {
     let fid = &record.facial_id;
-    Ok((
-        vec![
-            Write::put(format!("shard:{shard:06}"), &entries)?,
-            Write::put(format!("user:{fid}"), record)?,
-            Write::mark(format!("pintag:{}:{fid}", record.pin_tag)),
-            Write::put("stats", stats)?,
-        ],
-        entries.len(),
-    ))
+    Ok(vec![
+        Write::put(format!("user:{fid}"), record)?,
+        Write::mark(format!("pintag:{}:{fid}", record.pin_tag)),
+    ])
 }
 
 // ---- authentication -------------------------------------------------------------------------
@@ -453,31 +441,15 @@ pub fn check_pin(
 
 // ---- REST -----------------------------------------------------------------------------------
 
-/// A deletion's one commit: the shard row, the record, its PIN tag and attempts, the stats, and
-/// the tombstone that keeps the KV deletion owed until it is done. Returns the writes and the
-/// shard's new size (0: the shard is deleted).
-pub fn deletion_writes(
-    fid: &str,
-    pin_tag: &str,
-    shard: u32,
-    mut entries: Vec<ShardEntry>,
-    stats: &Stats,
-) -> EdgeResult<(Vec<Write>, usize)> {
-    entries.retain(|e| e.f != fid);
-    let shard_key = format!("shard:{shard:06}");
-    let mut writes = vec![
-        Write::put("stats", stats)?,
+/// A deletion's writes besides its gallery row and the stats: the record, its PIN tag and
+/// attempts, and the tombstone that keeps the KV deletion owed until it is done.
+pub fn deletion_writes(fid: &str, pin_tag: &str) -> Vec<Write> {
+    vec![
         Write::mark(format!("kvdel:{fid}")),
         Write::Delete(format!("user:{fid}")),
         Write::Delete(format!("pintag:{pin_tag}:{fid}")),
         Write::Delete(format!("pinatt:{fid}")),
-    ];
-    writes.push(if entries.is_empty() {
-        Write::Delete(shard_key)
-    } else {
-        Write::put(shard_key, &entries)?
-    });
-    Ok((writes, entries.len()))
+    ]
 }
 
 /// A PIN change's commit (`record` already carries the new hash and tag): the record, the new
@@ -508,8 +480,32 @@ fn usize_arg(p: &Option<Param>, name: &str) -> EdgeResult<Option<usize>> {
     }
 }
 
-/// One page of `/listfacialids`, oldest enrollment first (ties by facial ID).
-pub fn list_facial_ids(users: &HashMap<String, UserMeta>, args: &ListArgs) -> EdgeResult<Value> {
+/// One page of `/listfacialids` (oldest enrollment first, ties by facial ID) from the app's
+/// first `offset + limit` faces and its total.
+pub fn list_page(first: Vec<Listed>, total: usize, offset: usize, limit: usize) -> Value {
+    let page: Vec<Value> = first
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|l| {
+            json!({
+                "facialId": l.f,
+                "timestamp": format_iso8601_ms(l.c),
+                "details": {"gender": l.d.gender, "age": l.d.age},
+            })
+        })
+        .collect();
+    json!({
+        "status": 200,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "facialIds": page,
+    })
+}
+
+/// `offset` and `limit` of `/listfacialids`, checked.
+pub fn list_bounds(args: &ListArgs) -> EdgeResult<(usize, usize)> {
     let offset = usize_arg(&args.offset, "offset")?.unwrap_or(0);
     let limit = usize_arg(&args.limit, "limit")?.unwrap_or(DEFAULT_LIST_LIMIT);
     if limit > MAX_LIST_LIMIT {
@@ -517,27 +513,7 @@ pub fn list_facial_ids(users: &HashMap<String, UserMeta>, args: &ListArgs) -> Ed
             "`limit` is at most {MAX_LIST_LIMIT}"
         )));
     }
-    let mut all: Vec<(&String, &UserMeta)> = users.iter().collect();
-    all.sort_by(|a, b| (a.1.created_at_ms, a.0).cmp(&(b.1.created_at_ms, b.0)));
-    let page: Vec<Value> = all
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(|(fid, m)| {
-            json!({
-                "facialId": fid,
-                "timestamp": format_iso8601_ms(m.created_at_ms),
-                "details": {"gender": m.details.gender, "age": m.details.age},
-            })
-        })
-        .collect();
-    Ok(json!({
-        "status": 200,
-        "total": all.len(),
-        "offset": offset,
-        "limit": limit,
-        "facialIds": page,
-    }))
+    Ok((offset, limit))
 }
 
 // ---- login tokens ---------------------------------------------------------------------------

@@ -51,16 +51,14 @@ impl AppIndex {
     /// fails, nothing else is deleted and the operator's retry finishes the job, so no record is
     /// left behind a missing app. Then the object's storage in one call, memory, the directory.
     pub(super) async fn delete_app(&self) -> Handled {
-        let (public_id, users) = self.with_app(|d| {
-            Ok((
-                d.config.public_id.clone(),
-                d.users.keys().cloned().collect::<Vec<_>>(),
-            ))
-        })?;
+        let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
+        let users = self.all_facial_ids().await?;
         let kv = self.env.kv(KV_BINDING)?;
         for fid in &users {
             kv_records::delete(&kv, &public_id, fid).await?;
         }
+        // Templates first: once this answers, no shard can match a face of the app.
+        self.gallery_delete_all().await?;
         self.storage().delete_alarm().await?;
         self.storage().delete_all().await?;
         *self.inner.borrow_mut() = Inner::default();

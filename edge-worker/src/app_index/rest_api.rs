@@ -6,9 +6,6 @@ use crate::do_protocol::{FacialIdArgs, ListArgs, PayloadArg, SetPayloadArgs, Set
 
 impl AppIndex {
     pub(super) async fn load_record(&self, fid: &str) -> EdgeResult<FaceRecord> {
-        if !self.with_app(|d| Ok(d.users.contains_key(fid)))? {
-            return Err(EdgeError::NotFound("facial ID"));
-        }
         self.get_json(&format!("user:{fid}"))
             .await?
             .ok_or(EdgeError::NotFound("facial ID"))
@@ -22,36 +19,17 @@ impl AppIndex {
     ) -> Handled {
         let fid = facial_id_arg(&args.fid, "fid")?;
         let record = self.load_record(&fid).await?;
-        let (shard, stats) = self.with_app(|d| {
-            let shard = d.users.get(&fid).map(|u| u.shard).unwrap_or_default();
-            let mut s = d.stats.clone();
-            s.deletions += 1;
-            Ok((shard, s))
-        })?;
-        let entries: Vec<ShardEntry> = self
-            .get_json(&format!("shard:{shard:06}"))
-            .await?
-            .unwrap_or_default();
-        let (writes, shard_len) =
-            decide::deletion_writes(&fid, &record.pin_tag, shard, entries, &stats)?;
-        self.apply(writes).await?;
-        let webhook = self.with_app_mut(|d| {
-            d.index.remove_id(&fid);
-            d.users.remove(&fid);
-            if shard_len == 0 {
-                d.shard_sizes.remove(&shard);
-            } else {
-                d.shard_sizes.insert(shard, shard_len);
-            }
-            d.stats = stats;
-            webhook_job(
+        self.gallery_remove(&fid, decide::deletion_writes(&fid, &record.pin_tag))
+            .await?;
+        let webhook = self.with_app(|d| {
+            Ok(webhook_job(
                 d,
                 Event::Deletion,
                 &fid,
                 &call.client_ip,
                 now,
                 record.details,
-            )
+            ))
         })?;
         self.delete_from_kv(&fid).await;
         Ok((
@@ -100,19 +78,20 @@ impl AppIndex {
         Ok((json!({"status": 200, "facialId": fid}), None))
     }
 
-    /// FACEIO's `/checkfacialid`: whether `fid` is enrolled on this app (memory only: the
-    /// user map mirrors storage once loaded).
-    pub(super) fn check_facial_id(&self, args: &FacialIdArgs) -> Handled {
+    /// FACEIO's `/checkfacialid`: whether `fid` is enrolled on this app (its user record).
+    pub(super) async fn check_facial_id(&self, args: &FacialIdArgs) -> Handled {
         let fid = facial_id_arg(&args.fid, "fid")?;
-        self.with_app(|d| {
-            Ok((
-                json!({"status": 200, "facialId": fid, "valid": d.users.contains_key(&fid)}),
-                None,
-            ))
-        })
+        let valid = self.record_exists(&fid).await?;
+        Ok((
+            json!({"status": 200, "facialId": fid, "valid": valid}),
+            None,
+        ))
     }
 
-    pub(super) fn list_facial_ids(&self, args: &ListArgs) -> Handled {
-        self.with_app(|d| Ok((decide::list_facial_ids(&d.users, args)?, None)))
+    /// `/listfacialids`: with shards, each returns its first `offset + limit` and they merge.
+    pub(super) async fn list_facial_ids(&self, args: &ListArgs) -> Handled {
+        let (offset, limit) = decide::list_bounds(args)?;
+        let (total, first) = self.gallery_list(offset.saturating_add(limit)).await?;
+        Ok((decide::list_page(first, total, offset, limit), None))
     }
 }

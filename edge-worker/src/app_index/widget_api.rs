@@ -91,16 +91,20 @@ impl AppIndex {
             }
         }
         let template = mean.to_template();
-        if opts.prevent_duplicates {
-            let dup = self.with_app(|d| Ok(d.index.find_duplicate(&template, opts.threshold())))?;
-            if dup.is_some() {
-                return Err(FioError::FaceDuplication.into());
-            }
-        }
         let keys = self.keys()?;
         let public_id = call.public_id.clone();
         let pin_tag = pin_uniqueness_tag(&keys.pin_tag, &public_id, &req.pin);
-        let in_use = opts.enforce_pin_uniqueness && self.pin_tag_in_use(&pin_tag, None).await?;
+        // Held until the face is stored: an enrollment running meanwhile (gallery shard calls
+        // let other requests in) sees this one's face and PIN here.
+        let reservation = self.reserve(&template, &pin_tag, opts.threshold());
+        if opts.prevent_duplicates
+            && (reservation.duplicate_pending
+                || self.gallery_duplicate(&template, opts.threshold()).await?)
+        {
+            return Err(FioError::FaceDuplication.into());
+        }
+        let in_use = opts.enforce_pin_uniqueness
+            && (reservation.pin_pending || self.pin_tag_in_use(&pin_tag, None).await?);
         match decide::enroll_pin_uniqueness(
             opts.enforce_pin_uniqueness,
             in_use,
@@ -128,7 +132,7 @@ impl AppIndex {
 
         let facial_id = loop {
             let fid = format_facial_id(&crypto::random_array()?);
-            if !self.with_app(|d| Ok(d.users.contains_key(&fid)))? {
+            if !self.record_exists(&fid).await? {
                 break fid;
             }
         };
@@ -153,41 +157,20 @@ impl AppIndex {
             template: sealed.clone(),
         };
 
-        // Decide the shard and build every write, then commit in one storage call.
-        let (shard, stats) = self.with_app(|d| {
-            let mut s = d.stats.clone();
-            s.enrollments += 1;
-            Ok((d.shard_for_new_entry(), s))
-        })?;
-        let entries: Vec<ShardEntry> = self
-            .get_json(&format!("shard:{shard:06}"))
-            .await?
-            .unwrap_or_default();
-        let entry = ShardEntry {
+        let row = GalleryRow {
             f: facial_id.clone(),
             t: sealed,
             c: now,
             d: details,
         };
-        let (writes, shard_len) = decide::enroll_writes(shard, entries, entry, &record, &stats)?;
-        self.apply(writes).await?;
-
-        let webhook = self.with_app_mut(|d| {
-            d.index.add(facial_id.clone(), &template);
-            d.users.insert(
-                facial_id.clone(),
-                UserMeta {
-                    shard,
-                    created_at_ms: now,
-                    details,
-                },
-            );
-            d.shard_sizes.insert(shard, shard_len);
-            d.stats = stats;
-            tokens::with_jti(
+        self.gallery_add(row, &template, decide::enroll_writes(&record)?)
+            .await?;
+        drop(reservation);
+        let webhook = self.with_app(|d| {
+            Ok(tokens::with_jti(
                 webhook_job(d, Event::Enroll, &facial_id, &call.client_ip, now, details),
                 challenge.ceremony_id(),
-            )
+            ))
         })?;
         self.replicate(&record).await;
         Ok((serde_json::to_value(response)?, webhook))
@@ -227,20 +210,20 @@ impl AppIndex {
             return Err(e);
         }
         let policy = opts.match_policy();
-        let (outcome, candidates) = self.with_app(|d| {
-            let (best, second) = d.index.best_two(&probe);
-            let named = |h: Option<(usize, f32)>| {
-                h.and_then(|(slot, s)| d.index.id(slot).map(|id| (id.clone(), s)))
-            };
-            let (best, second) = (named(best), named(second));
-            let candidates: Vec<String> = [&best, &second]
-                .into_iter()
-                .flatten()
-                .filter(|(_, s)| *s >= policy.threshold)
-                .map(|(id, _)| id.clone())
-                .collect();
-            Ok((decide_match(best, second, &policy), candidates))
-        })?;
+        // A shard that fails fails the login (503): it is not a failed authentication.
+        let mut top = self
+            .gallery_best_two(&probe)
+            .await?
+            .into_iter()
+            .map(|h| (h.f, h.s));
+        let (best, second) = (top.next(), top.next());
+        let candidates: Vec<String> = [&best, &second]
+            .into_iter()
+            .flatten()
+            .filter(|(_, s)| *s >= policy.threshold)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let outcome = decide_match(best, second, &policy);
         let refused = match decide::follow_up_candidates(follow_up.as_ref(), candidates) {
             Ok(candidates) => decide::pin_reason(outcome, opts.always_ask_pin)
                 .map(|(best, reason)| (candidates, best, reason)),
@@ -358,19 +341,19 @@ impl AppIndex {
             }
         };
 
-        let record: FaceRecord = self
-            .get_json(&format!("user:{matched}"))
+        // Deleted while this request waited for its gallery shards, or an orphan row (a failed
+        // enrollment's): not enrolled.
+        let Some(record) = self
+            .get_json::<FaceRecord>(&format!("user:{matched}"))
             .await?
-            .ok_or_else(|| EdgeError::Internal(format!("record missing for {matched}")))?;
-        let stats = self.with_app(|d| {
-            let mut s = d.stats.clone();
-            s.authentications += 1;
-            Ok(s)
-        })?;
-        self.put_json("stats", &stats).await?;
-        let webhook = self.with_app_mut(|d| {
-            d.stats = stats;
-            tokens::with_jti(
+        else {
+            self.count_failure().await?;
+            return Err(FioError::Unrecognized.into());
+        };
+        self.commit_counted(Vec::new(), Some(|s| s.authentications += 1))
+            .await?;
+        let webhook = self.with_app(|d| {
+            Ok(tokens::with_jti(
                 webhook_job(
                     d,
                     Event::Auth,
@@ -380,7 +363,7 @@ impl AppIndex {
                     record.details,
                 ),
                 challenge.ceremony_id(),
-            )
+            ))
         })?;
         let token = self.login_token(call, &challenge, &matched, now)?;
         let resp = AuthenticateReply::Authenticated(AuthenticateResponse {
@@ -426,16 +409,8 @@ impl AppIndex {
     }
 
     pub(super) async fn count_failure(&self) -> EdgeResult<()> {
-        let stats = self.with_app(|d| {
-            let mut s = d.stats.clone();
-            s.failed_authentications += 1;
-            Ok(s)
-        })?;
-        self.put_json("stats", &stats).await?;
-        if let Some(d) = self.inner.borrow_mut().data.as_mut() {
-            d.stats = stats;
-        }
-        Ok(())
+        self.commit_counted(Vec::new(), Some(|s| s.failed_authentications += 1))
+            .await
     }
 
     /// True when another facial ID (not `except`) holds this PIN tag.
@@ -457,9 +432,7 @@ impl AppIndex {
                 if let Err(e) = kv_records::put(&kv, record).await {
                     worker::console_error!("KV replication of {}: {e}", record.facial_id);
                 }
-                let deleted = self
-                    .with_app(|d| Ok(!d.users.contains_key(&record.facial_id)))
-                    .unwrap_or(true);
+                let deleted = !self.record_exists(&record.facial_id).await.unwrap_or(false);
                 if deleted {
                     self.delete_from_kv(&record.facial_id).await;
                 }

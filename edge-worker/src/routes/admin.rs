@@ -14,6 +14,7 @@
 //! | `DELETE /admin/apps/{id}/facialids/{fid}` | as `/deletefacialid` |
 //! | `POST /admin/apps/{id}/webhook/test` | sends a `test` event now; answers its outcome |
 //! | `GET /admin/apps/{id}/webhook/deliveries` | the last deliveries with their HTTP status |
+//! | `POST /admin/apps/{id}/gallery/control` | bench/test controls of the gallery shards (seed, restart, fault, inspect); 404 unless `GALLERY_TEST_CONTROLS = "1"` |
 
 use fio_core::protocol::parse_request;
 use fio_core::protocol::MAX_REQUEST_BYTES;
@@ -166,6 +167,9 @@ async fn route(req: &mut Request, env: &Env, rest: &[&str]) -> EdgeResult<Value>
             return Ok(serde_json::to_value(outcome)?);
         }
         (Method::Get, ["webhook", "deliveries"]) => DoCall::AdminDeliveries,
+        (Method::Post, ["gallery", "control"]) if crate::app_index::test_controls_enabled(env) => {
+            DoCall::AdminGalleryControl(typed_body(json_body(req).await?)?)
+        }
         (_, [] | ["api-key" | "webhook-secret" | "signing-key", "rotate"] | ["stats"])
         | (_, ["facialids", ..] | ["webhook", "test" | "deliveries"]) => {
             return Err(EdgeError::MethodNotAllowed)
