@@ -3,7 +3,8 @@
 //   node tests/edge/run.mjs [--no-build] [spec files…]
 // Builds the worker (edge-worker/build.sh) unless --no-build or OPENFIO_EDGE_SKIP_BUILD=1, starts
 // it, runs `node --test` on the specs with OPENFIO_EDGE_URL pointing at it, then stops it.
-// persistence.test.mjs always starts its own instance (it restarts wrangler).
+// persistence.test.mjs always starts its own instance (it restarts wrangler). A full run then runs
+// the consistency specs (SHARDED) again with every app on 4 gallery shards.
 
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -31,7 +32,10 @@ console.log(`edge worker up at ${edge.url} (state in ${edge.persistDir})`);
 const SOLO = new Set(["reverify.test.mjs", "images.test.mjs"]);
 const isSolo = (f) => SOLO.has(f.split("/").pop());
 const concurrency = process.env.OPENFIO_EDGE_TEST_CONCURRENCY || "4";
-const runSpecs = (files, conc) =>
+// The consistency specs run a second time with every app they create spread over 4 gallery
+// shards (parallel duplicate enrollments, deletion, replays, PIN attempts and uniqueness).
+const SHARDED = ["duplicates.test.mjs", "delete.test.mjs", "challenge.test.mjs", "pin.test.mjs", "enroll-auth.test.mjs"];
+const runSpecs = (files, conc, extraEnv = {}) =>
   files.length === 0
     ? Promise.resolve(0)
     : new Promise((resolve) => {
@@ -41,14 +45,20 @@ const runSpecs = (files, conc) =>
           {
             cwd: ROOT,
             stdio: "inherit",
-            env: { ...process.env, OPENFIO_EDGE_URL: edge.url, OPENFIO_EDGE_LOG_FILE: edge.logFile, OPENFIO_EDGE_SKIP_BUILD: "1" },
+            env: { ...process.env, OPENFIO_EDGE_URL: edge.url, OPENFIO_EDGE_LOG_FILE: edge.logFile, OPENFIO_EDGE_SKIP_BUILD: "1", ...extraEnv },
           },
         );
         child.on("exit", (c, sig) => resolve(c ?? (sig ? 1 : 0)));
       });
 const shared = await runSpecs(specs.filter((f) => !isSolo(f)), concurrency);
 const solo = await runSpecs(specs.filter(isSolo), "1");
-const code = shared || solo;
+const fullRun = args.every((a) => a.startsWith("--"));
+let sharded = 0;
+if (fullRun && !process.env.OPENFIO_TEST_SHARDS) {
+  console.log("\n# consistency specs again, every app on 4 gallery shards");
+  sharded = await runSpecs(SHARDED.map((f) => join(dir, f)), concurrency, { OPENFIO_TEST_SHARDS: "4" });
+}
+const code = shared || solo || sharded;
 if (code !== 0 && process.env.OPENFIO_EDGE_PRINT_LOG !== "0") {
   const log = edge.log();
   console.error(`\n---- wrangler log (last 8000 chars) ----\n${log.slice(-8000)}`);
