@@ -402,9 +402,11 @@ fn one_shard() -> u32 {
 
 /// Most gallery shards an app may have.
 pub const MAX_GALLERY_SHARDS: u32 = 64;
-/// Faces one gallery shard object holds at most: its int8 index (192 B per face) plus the
-/// per-face metadata (≈ 250 B measured) stay near 60 MB, under half a Durable Object's 128 MB.
-pub const MAX_FACES_PER_SHARD: usize = 150_000;
+/// Faces one gallery shard object holds at most: at the 466 heap bytes per face the gallery
+/// accounts for (int8 row, norm, facial ID twice, metadata; `bash scripts/bench-edge.sh
+/// --scale`), 120,000 faces are 56 MB, under half a Durable Object's 128 MB, leaving room for
+/// the pages parsed while loading.
+pub const MAX_FACES_PER_SHARD: usize = 120_000;
 
 /// Checks `galleryShards` of `POST /admin/apps` (default 1).
 pub fn validate_gallery_shards(n: Option<u32>) -> EdgeResult<u32> {

@@ -43,6 +43,9 @@ pub enum EdgeError {
     /// A gallery shard object failed or did not answer (HTTP 503 `PROCESSING_ERR`: retry); the
     /// request is refused rather than decided on part of the gallery.
     ShardUnavailable(String),
+    /// The app's gallery holds as many faces as its shards may (HTTP 503 saying so): the
+    /// operator needs an app with more `galleryShards`.
+    GalleryFull,
 }
 
 /// Shorthand for results in this crate.
@@ -101,6 +104,15 @@ impl EdgeError {
                     error: ErrorCode::ProcessingErr.name().to_owned(),
                     code: ErrorCode::ProcessingErr,
                     message: "the face gallery is temporarily unavailable; retry".to_owned(),
+                },
+                None,
+            ),
+            Self::GalleryFull => (
+                503,
+                ErrorBody {
+                    error: ErrorCode::ProcessingErr.name().to_owned(),
+                    code: ErrorCode::ProcessingErr,
+                    message: "this application's face gallery is full".to_owned(),
                 },
                 None,
             ),
@@ -181,6 +193,7 @@ impl std::fmt::Display for EdgeError {
             Self::Token(e) => f.write_str(e.message()),
             Self::Unavailable(m) => write!(f, "unavailable: {m}"),
             Self::ShardUnavailable(m) => write!(f, "gallery shard: {m}"),
+            Self::GalleryFull => f.write_str("gallery full"),
         }
     }
 }
@@ -239,6 +252,13 @@ mod tests {
         let r = EdgeError::Internal("kv broke at users/1".into()).reply();
         assert_eq!(r.status, 500);
         assert!(!r.body.message.contains("users/1"));
+        // A shard's failure is a retryable 503 that names no shard; a full gallery says so.
+        let r = EdgeError::ShardUnavailable("gallery shard 3 failed: x".into()).reply();
+        assert_eq!((r.status, r.body.code), (503, ErrorCode::ProcessingErr));
+        assert!(!r.body.message.contains("shard 3"));
+        let r = EdgeError::GalleryFull.reply();
+        assert_eq!(r.status, 503);
+        assert!(r.body.message.contains("full"));
         let r = EdgeError::code(ErrorCode::TooManyRequests).reply();
         assert_eq!(r.status, 429);
         assert_eq!(r.rest_json()["status"], 429);

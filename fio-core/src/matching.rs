@@ -155,6 +155,13 @@ impl<I> TemplateIndex<I> {
         self.ids.get(slot)
     }
 
+    /// Bytes this index holds on the heap, not counting what the ids themselves own.
+    pub fn heap_bytes(&self) -> usize {
+        self.data.capacity()
+            + self.inv_norms.capacity() * std::mem::size_of::<f32>()
+            + self.ids.capacity() * std::mem::size_of::<I>()
+    }
+
     /// All ids in slot order.
     pub fn ids(&self) -> &[I] {
         &self.ids

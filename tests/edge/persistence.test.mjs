@@ -18,6 +18,9 @@ describe("persistence across a restart", { timeout: 600_000 }, () => {
   let b;
   let usedChallenge;
   let statsBefore;
+  let sharded;
+  const shardedIds = {};
+  const SHARDED_PEOPLE = ["obama", "biden", "franck", "audrey", "cage", "kim"];
 
   before(async () => {
     instance = await startEdge({ build: process.env.OPENFIO_EDGE_SKIP_BUILD !== "1" });
@@ -41,6 +44,9 @@ describe("persistence across a restart", { timeout: 600_000 }, () => {
     }
     assertError(r, "WRONG_PIN_CODE");
     statsBefore = statCounters(await app.stats());
+    // An app whose gallery is spread over 4 shard objects: each shard reloads after the restart.
+    sharded = await edge.createApp({ preventDuplicates: true }, undefined, { galleryShards: 4 });
+    for (const p of SHARDED_PEOPLE) shardedIds[p] = assertOk(await sharded.enroll([F[p][0]]), `enroll ${p}`).facialId;
   });
 
   test("restart wrangler on the same persist directory", async () => {
@@ -66,6 +72,15 @@ describe("persistence across a restart", { timeout: 600_000 }, () => {
     const stats = statCounters(await app.stats());
     assert.equal(stats.enrolled, statsBefore.enrolled);
     assert.equal(stats.enrollments, statsBefore.enrollments);
+  });
+
+  test("a sharded app reloads every shard: same matches, listing and duplicates", async () => {
+    for (const p of SHARDED_PEOPLE) {
+      const photo = F[p][F[p].length > 1 ? 1 : 0];
+      assert.equal(assertOk(await sharded.authenticate(photo), `authenticate ${p}`).facialId, shardedIds[p], p);
+    }
+    assert.deepEqual((await sharded.listAll()).map(itemId), SHARDED_PEOPLE.map((p) => shardedIds[p]));
+    assertError(await sharded.enroll([F.obama[2]]), "FACE_DUPLICATION");
   });
 
   test("duplicate prevention still sees the enrolled faces", async () => {

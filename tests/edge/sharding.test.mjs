@@ -137,6 +137,20 @@ describe("sharded gallery", () => {
     assert.equal(statCounters(await app.stats()).enrolled, 3000 + PEOPLE.length);
   });
 
+  test("a full gallery refuses enrollments with a clear 503 and keeps nothing of them", async () => {
+    // MAX_FACES_PER_SHARD (edge-worker/src/app_config.rs) faces fill a one-shard app.
+    const app = await edge.createApp({}, undefined, { galleryShards: 1 });
+    await control(app, { control: "seed", count: 120_000, seed: 3 });
+    const r = await app.enroll([F.obama[0]]);
+    assert.equal(r.status, 503, show(r));
+    assert.equal(r.body.error, "PROCESSING_ERR");
+    assert.match(r.body.message, /full/);
+    const stats = statCounters(await app.stats());
+    assert.equal(stats.enrolled, 120_000);
+    assert.equal(stats.enrollments, 0, "a refused enrollment is not counted");
+    assertOk(await edge.admin("DELETE", `/admin/apps/${app.publicId}`));
+  });
+
   test("deleting a sharded app empties its shards", async () => {
     const app = await edge.createApp({ preventDuplicates: true }, undefined, { galleryShards: 4 });
     await enrollEveryone(app);

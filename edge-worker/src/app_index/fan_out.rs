@@ -31,6 +31,8 @@ use crate::do_protocol::{
 
 /// How long a shard may take to answer before the request fails.
 pub const SHARD_TIMEOUT_MS: u64 = 5_000;
+/// How long a shard may take over a bench/test control (seeding writes many pages).
+const CONTROL_TIMEOUT_MS: u64 = 120_000;
 /// How long a shard with the `hang` test fault stalls.
 const HANG_MS: u64 = 30_000;
 
@@ -41,6 +43,14 @@ pub struct ShardList {
     pub total: usize,
     /// The first `upto` in listing order.
     pub first: Vec<Listed>,
+}
+
+/// A shard's answer to an addition.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct AddReply {
+    /// The shard holds [`crate::app_config::MAX_FACES_PER_SHARD`] faces: nothing was added.
+    #[serde(default)]
+    pub full: bool,
 }
 
 /// An enrollment in flight: held from its duplicate check until its face is stored.
@@ -177,9 +187,16 @@ impl AppIndex {
         self.commit_counted(record_writes, Some(|s| s.enrollments += 1))
             .await?;
         let fid = row.f.clone();
-        let added: EdgeResult<Value> = self
-            .shard_call(gallery::shard_of(&fid, n), GalleryCall::Add(row))
-            .await;
+        let added = self
+            .shard_call::<AddReply>(gallery::shard_of(&fid, n), GalleryCall::Add(row))
+            .await
+            .and_then(|r| {
+                if r.full {
+                    Err(EdgeError::GalleryFull)
+                } else {
+                    Ok(())
+                }
+            });
         if let Err(e) = added {
             // The row may still have landed (a timeout): take it out again, best effort.
             if let Err(e) = self
@@ -348,7 +365,7 @@ impl AppIndex {
         Ok(())
     }
 
-    /// One call to shard `k`, failing after [`SHARD_TIMEOUT_MS`].
+    /// One call to shard `k`, failing after [`SHARD_TIMEOUT_MS`] (controls: longer).
     async fn shard_call<T: DeserializeOwned>(&self, k: u32, call: GalleryCall) -> EdgeResult<T> {
         let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
         let request = DoRequest {
@@ -356,13 +373,17 @@ impl AppIndex {
             call: DoCall::Gallery(call),
         };
         let name = shard_object_name(&public_id, k);
+        let limit_ms = match request.call {
+            DoCall::Gallery(GalleryCall::Control(_)) => CONTROL_TIMEOUT_MS,
+            _ => SHARD_TIMEOUT_MS,
+        };
         let sent = Box::pin(call_object(&self.env, &name, &request));
-        let timeout = Box::pin(worker::Delay::from(Duration::from_millis(SHARD_TIMEOUT_MS)));
+        let timeout = Box::pin(worker::Delay::from(Duration::from_millis(limit_ms)));
         let reply = match future::select(sent, timeout).await {
             Either::Left((reply, _)) => reply?,
             Either::Right(_) => {
                 return Err(EdgeError::ShardUnavailable(format!(
-                    "gallery shard {k} did not answer within {SHARD_TIMEOUT_MS} ms"
+                    "gallery shard {k} did not answer within {limit_ms} ms"
                 )))
             }
         };
@@ -483,6 +504,9 @@ impl AppIndex {
         extra: Vec<Write>,
     ) -> EdgeResult<()> {
         self.ensure_gallery(&self.public_id_of_app()?).await?;
+        if self.gallery_mut(|g| g.len())? >= crate::app_config::MAX_FACES_PER_SHARD {
+            return Err(EdgeError::GalleryFull);
+        }
         self.local_add_row(row, template, extra).await
     }
 
@@ -532,6 +556,7 @@ impl AppIndex {
         let inner = self.inner.borrow();
         Ok(json!({
             "faces": inner.gallery.as_ref().map_or(0, Gallery::len),
+            "heapBytes": inner.gallery.as_ref().map_or(0, Gallery::heap_bytes),
             "loadMs": inner.last_load_ms,
             "fault": inner.fault,
         }))
@@ -611,14 +636,14 @@ impl AppIndex {
             }
             GalleryCall::Add(row) => {
                 if self.gallery_mut(|g| g.len())? >= crate::app_config::MAX_FACES_PER_SHARD {
-                    return Err(EdgeError::ShardUnavailable("gallery shard full".into()));
+                    return Ok((serde_json::to_value(AddReply { full: true })?, None));
                 }
                 let key = crypto::template_key(master_key(&self.env)?.as_bytes(), &public_id);
                 let t = Template::from_bytes(&crypto::open(&key, &row.f, &row.t)?)?;
                 if !self.gallery_mut(|g| g.contains(&row.f))? {
                     self.local_add_row(row, &t, Vec::new()).await?;
                 }
-                json!({})
+                serde_json::to_value(AddReply::default())?
             }
             GalleryCall::Remove(a) => {
                 self.local_remove_row(&a.fid, Vec::new()).await?;

@@ -71,6 +71,17 @@ impl Gallery {
         self.index.len()
     }
 
+    /// Heap bytes held (vectors and maps by capacity, the facial-ID strings they own): an
+    /// accounting, not a measurement of the allocator.
+    pub fn heap_bytes(&self) -> usize {
+        let id_heap: usize = self.index.ids().iter().map(String::capacity).sum();
+        let map_entry = std::mem::size_of::<String>() + std::mem::size_of::<FaceMeta>() + 1;
+        self.index.heap_bytes()
+            + 2 * id_heap
+            + self.faces.capacity() * map_entry
+            + self.page_sizes.len() * 3 * std::mem::size_of::<usize>()
+    }
+
     /// True when `fid` is here.
     pub fn contains(&self, fid: &str) -> bool {
         self.faces.contains_key(fid)
