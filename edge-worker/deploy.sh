@@ -29,6 +29,11 @@ if [ "$dry" = 0 ]; then
     echo "and put the printed id into [[kv_namespaces]] (binding FACES) of wrangler.toml." >&2
     exit 1
   fi
+  if grep -Eq '^GALLERY_TEST_CONTROLS = "1"' wrangler.toml; then
+    echo "deploy.sh: GALLERY_TEST_CONTROLS is on in wrangler.toml (bench-only: synthetic faces," >&2
+    echo "shard faults). Set it to \"\" before deploying." >&2
+    exit 1
+  fi
   secrets="$("$WRANGLER" secret list 2>/dev/null || true)"
   missing=()
   for s in ADMIN_TOKEN TEMPLATE_KEY PIN_PEPPER; do

@@ -5,7 +5,8 @@
 # or get wrong:
 #   - the bundle's size against Cloudflare's Worker size limits (below),
 #   - the static assets a working edge needs (/fiojs/, the widget's models) are in the upload,
-#   - the production defaults: no open demo app, the KV id still the placeholder deploy.sh refuses.
+#   - the production defaults: no open demo app, no gallery test controls, the KV id still the
+#     placeholder deploy.sh refuses.
 #
 # Worker size limits (developers.cloudflare.com/workers/platform/limits, checked 2026-12):
 # the long-standing figures are 3 MB (Workers Free) and 10 MB (Workers Paid) after gzip
@@ -76,6 +77,8 @@ largest=$(find www -type f -printf '%s\n' | sort -n | tail -n 1)
 # Production defaults of the committed wrangler.toml.
 grep -Eq '^DEMO_APP_ID = ""' edge-worker/wrangler.toml \
   || bad 'wrangler.toml must ship DEMO_APP_ID = "" (no open demo app unless the operator sets one)'
+grep -Eq '^GALLERY_TEST_CONTROLS = ""' edge-worker/wrangler.toml \
+  || bad 'wrangler.toml must ship GALLERY_TEST_CONTROLS = "" (synthetic seeding and shard faults are for benches)'
 grep -q 'binding = "FACES"' edge-worker/wrangler.toml || bad "wrangler.toml has no FACES KV binding"
 
 [ "$fail" = 0 ] || exit 1
