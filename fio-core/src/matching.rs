@@ -69,7 +69,21 @@ pub fn cosine_f32(a: &[f32], b: &[f32]) -> f32 {
 ///
 /// # Panics
 /// If the lengths differ.
+#[inline]
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    assert_eq!(a.len(), b.len(), "dot_i8 length mismatch");
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return wasm_simd::dot_i8(a, b);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    dot_i8_portable(a, b)
+}
+
+/// [`dot_i8`] in plain Rust: what it runs natively and in wasm without SIMD (LLVM vectorises
+/// it natively; in wasm SIMD the dedicated kernel is 1.75× faster).
+///
+/// # Panics
+/// If the lengths differ.
+pub fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
     assert_eq!(a.len(), b.len(), "dot_i8 length mismatch");
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail: i32 = ca
@@ -87,7 +101,53 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     acc.iter().sum::<i32>() + tail
 }
 
+/// The wasm SIMD kernel of [`dot_i8`]: sign-extend to i16 and `i32x4.dot_i16x8_s`, 8
+/// multiply-adds per instruction. LLVM's own vectorisation of the portable loop widens to i32
+/// and multiplies lane by lane; timed in workerd on 100,000 templates (`bash
+/// scripts/bench-dot-kernels.sh`): 2.28 → 1.31 ms. Vectors are built lane by lane (no `unsafe`
+/// `v128.load`), which measured faster still (1.55 ms with loads); relaxed SIMD's
+/// `relaxed_dot_i8x16_i7x16` needs 7-bit operands and measured no faster (1.43 ms).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm_simd {
+    use core::arch::wasm32::{
+        i16x8_extend_high_i8x16, i16x8_extend_low_i8x16, i32x4_add, i32x4_dot_i16x8,
+        i32x4_extract_lane, i32x4_splat, i8x16, v128,
+    };
+
+    #[inline(always)]
+    fn vector(c: &[i8]) -> v128 {
+        i8x16(
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13],
+            c[14], c[15],
+        )
+    }
+
+    #[inline(always)]
+    pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+        let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+        let tail: i32 = ca
+            .remainder()
+            .iter()
+            .zip(cb.remainder())
+            .map(|(&x, &y)| i32::from(x) * i32::from(y))
+            .sum();
+        let mut acc = i32x4_splat(0);
+        for (x, y) in ca.zip(cb) {
+            let (va, vb) = (vector(x), vector(y));
+            let lo = i32x4_dot_i16x8(i16x8_extend_low_i8x16(va), i16x8_extend_low_i8x16(vb));
+            let hi = i32x4_dot_i16x8(i16x8_extend_high_i8x16(va), i16x8_extend_high_i8x16(vb));
+            acc = i32x4_add(acc, i32x4_add(lo, hi));
+        }
+        i32x4_extract_lane::<0>(acc)
+            + i32x4_extract_lane::<1>(acc)
+            + i32x4_extract_lane::<2>(acc)
+            + i32x4_extract_lane::<3>(acc)
+            + tail
+    }
+}
+
 /// Cosine of two quantised vectors given their inverse norms (see [`Template::inv_norm`]).
+#[inline]
 pub fn cosine_i8(a: &[i8], a_inv_norm: f32, b: &[i8], b_inv_norm: f32) -> f32 {
     dot_i8(a, b) as f32 * a_inv_norm * b_inv_norm
 }
