@@ -42,7 +42,7 @@ use worker::{
 
 use crate::app_config::{AppOptions, AppPatch, AppRecord, AppStatus};
 use crate::crypto;
-use crate::do_protocol::{CallContext, DoCall, DoReply, DoRequest, Param};
+use crate::do_protocol::{Answer, CallContext, DoCall, DoReply, DoRequest, Param};
 use crate::error::{EdgeError, EdgeResult, Retry};
 use crate::gate;
 use crate::kv_records::{self, FaceRecord, StoredDetails, KV_BINDING};
@@ -369,11 +369,11 @@ impl AppIndex {
         Ok(())
     }
 
-    async fn handle(&self, req: DoRequest) -> Handled {
+    async fn handle(&self, req: DoRequest) -> EdgeResult<Answer> {
         let now = now_ms();
         let DoRequest { ctx, call } = req;
         if let DoCall::Gallery(g) = call {
-            return self.serve_shard(&ctx, g).await;
+            return self.serve_shard(&ctx, g).await.map(Answer::from);
         }
         self.ensure_loaded().await?;
         if ctx.demo && self.inner.borrow().data.is_none() {
@@ -390,10 +390,15 @@ impl AppIndex {
         if call.is_rest() {
             self.rest_gate(&ctx, now)?;
         }
-        match call {
+        // The two calls that issue a login token answer it unsigned (`Answer::sign`).
+        let call = match call {
+            DoCall::Enroll(args) => return self.enroll(&ctx, args, now).await,
+            DoCall::Authenticate(args) => return self.authenticate(&ctx, args, now).await,
+            other => other,
+        };
+        let handled: Handled = match call {
             DoCall::Start(body) => self.start(&ctx, body, now).await,
-            DoCall::Enroll(args) => self.enroll(&ctx, args, now).await,
-            DoCall::Authenticate(args) => self.authenticate(&ctx, args, now).await,
+            DoCall::Enroll(_) | DoCall::Authenticate(_) => unreachable!("answered above"),
             DoCall::AdminCreate(args) => self.admin_create(&ctx, args, now).await,
             DoCall::AdminGet => self.with_app(|d| Ok((d.config.public_view(), None))),
             DoCall::AdminPatch(patch) => self.admin_patch(patch).await,
@@ -445,7 +450,8 @@ impl AppIndex {
             DoCall::AdminRotateSigningKey => self.rotate_signing_key(now).await,
             DoCall::AdminGalleryControl(c) => self.gallery_control(c).await,
             DoCall::Gallery(_) => unreachable!("answered above"),
-        }
+        };
+        handled.map(Answer::from)
     }
 
     fn with_app<T>(&self, f: impl FnOnce(&AppData) -> EdgeResult<T>) -> EdgeResult<T> {

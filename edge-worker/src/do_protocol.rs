@@ -471,6 +471,38 @@ pub struct DirRemoveArgs {
     pub public_id: String,
 }
 
+/// A login token the Durable Object decided and the front worker signs (its `token` field):
+/// signing leaves the app's object, whose single thread bounds the app, and uses WebCrypto.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenToSign {
+    /// Version of the app's signing key.
+    pub version: u32,
+    /// The JWS signing input (`header.payload`, claims final).
+    pub input: String,
+}
+
+/// What a Durable Object handler answers: the body, an event to deliver, a token to sign.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// Success body.
+    pub body: Value,
+    /// Event to deliver after responding.
+    pub webhook: Option<WebhookJob>,
+    /// Token the front worker signs into `body.token`.
+    pub sign: Option<TokenToSign>,
+}
+
+impl From<(Value, Option<WebhookJob>)> for Answer {
+    fn from((body, webhook): (Value, Option<WebhookJob>)) -> Self {
+        Self {
+            body,
+            webhook,
+            sign: None,
+        }
+    }
+}
+
 /// The Durable Object's answer.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -481,16 +513,20 @@ pub struct DoReply {
     pub err: Option<ErrorReply>,
     /// Event to deliver after responding.
     pub webhook: Option<WebhookJob>,
+    /// Token to sign into `ok.token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign: Option<TokenToSign>,
 }
 
 impl DoReply {
     /// Wraps a handler result.
-    pub fn from_result(r: EdgeResult<(Value, Option<WebhookJob>)>) -> Self {
+    pub fn from_result(r: EdgeResult<Answer>) -> Self {
         match r {
-            Ok((v, webhook)) => Self {
-                ok: Some(v),
+            Ok(a) => Self {
+                ok: Some(a.body),
                 err: None,
-                webhook,
+                webhook: a.webhook,
+                sign: a.sign,
             },
             Err(e) => {
                 if let EdgeError::Internal(m) | EdgeError::ShardUnavailable(m) = &e {
@@ -500,6 +536,7 @@ impl DoReply {
                     ok: None,
                     err: Some(e.reply()),
                     webhook: None,
+                    sign: None,
                 }
             }
         }

@@ -20,6 +20,7 @@ pub mod routes;
 #[cfg(target_arch = "wasm32")]
 mod static_init;
 pub mod token;
+pub mod token_signing;
 pub mod webhook;
 
 use worker::{event, Context, Env, Request, Response};

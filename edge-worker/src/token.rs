@@ -75,10 +75,11 @@ impl TokenError {
     }
 }
 
-/// The signing key of version `version` of app `public_id`.
-pub fn signing_key(master: &[u8], public_id: &str, version: u32) -> SigningKey {
+/// The private scalar of version `version` of app `public_id`'s signing key (big-endian).
+pub fn signing_scalar(master: &[u8], public_id: &str, version: u32) -> [u8; 32] {
     // A 32-byte HKDF output is a valid scalar except with probability ~2^-32; derive again
-    // with a counter in that case rather than fail.
+    // with a counter in that case rather than fail. (`SecretKey::from_bytes` only range-checks;
+    // `SigningKey` would also compute the public point.)
     let mut attempt = 0u32;
     loop {
         let seed = derive_key(
@@ -86,11 +87,36 @@ pub fn signing_key(master: &[u8], public_id: &str, version: u32) -> SigningKey {
             "token-signing",
             &format!("{public_id}/{version}/{attempt}"),
         );
-        if let Ok(k) = SigningKey::from_bytes(&seed.into()) {
-            return k;
+        if p256::SecretKey::from_bytes(&seed.into()).is_ok() {
+            return seed;
         }
         attempt += 1;
     }
+}
+
+/// The signing key of version `version` of app `public_id`.
+pub fn signing_key(master: &[u8], public_id: &str, version: u32) -> SigningKey {
+    SigningKey::from_bytes(&signing_scalar(master, public_id, version).into())
+        .expect("signing_scalar returns a valid scalar")
+}
+
+/// A P-256 private scalar as PKCS#8 DER (RFC 5208/5915, no public key: the importer computes
+/// it), the form WebCrypto's `importKey("pkcs8", …)` takes.
+pub fn pkcs8_der(scalar: &[u8; 32]) -> Vec<u8> {
+    const PREFIX: [u8; 35] = [
+        0x30, 0x41, // PrivateKeyInfo, 65 bytes
+        0x02, 0x01, 0x00, // version 0
+        0x30, 0x13, // AlgorithmIdentifier
+        0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, // id-ecPublicKey
+        0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, // prime256v1
+        0x04, 0x27, // privateKey OCTET STRING, 39 bytes
+        0x30, 0x25, // ECPrivateKey, 37 bytes
+        0x02, 0x01, 0x01, // version 1
+        0x04, 0x20, // privateKey, 32 bytes
+    ];
+    let mut der = PREFIX.to_vec();
+    der.extend_from_slice(scalar);
+    der
 }
 
 /// Key id of version `version` of app `public_id` (unique within the app's JWK Set).
@@ -106,16 +132,31 @@ pub fn key_version(public_id: &str, kid: &str) -> Option<u32> {
         .ok()
 }
 
-/// Signs `claims` as a compact JWS (ES256) under key id `kid`.
-pub fn sign(key: &SigningKey, kid: &str, claims: &Claims) -> String {
+/// The JWS signing input (`header.payload`) of `claims` under key id `kid`.
+pub fn signing_input(kid: &str, claims: &Claims) -> String {
     let header = json!({"alg": "ES256", "typ": "JWT", "kid": kid});
-    let signing_input = format!(
+    format!(
         "{}.{}",
         B64URL.encode(header.to_string()),
         B64URL.encode(serde_json::to_vec(claims).unwrap_or_default())
-    );
+    )
+}
+
+/// A compact JWS from its signing input and ES256 signature (`r ‖ s`, 64 bytes).
+pub fn with_signature(signing_input: &str, signature: &[u8]) -> String {
+    format!("{signing_input}.{}", B64URL.encode(signature))
+}
+
+/// Signs a JWS signing input with ES256 in Rust (the edge signs with WebCrypto when it can:
+/// `routes::token_signing`).
+pub fn sign_input(key: &SigningKey, signing_input: &str) -> String {
     let sig: Signature = key.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", B64URL.encode(sig.to_bytes()))
+    with_signature(signing_input, &sig.to_bytes())
+}
+
+/// Signs `claims` as a compact JWS (ES256) under key id `kid`.
+pub fn sign(key: &SigningKey, kid: &str, claims: &Claims) -> String {
+    sign_input(key, &signing_input(kid, claims))
 }
 
 /// The public JWK of a signing key (RFC 7517/7518: `kty` EC, `crv` P-256).
@@ -202,6 +243,19 @@ mod tests {
             ceremony: Ceremony::Authenticate,
             nonce: Some("site-session-1".into()),
         }
+    }
+
+    #[test]
+    fn pkcs8_wraps_the_scalar_in_a_well_formed_private_key_info() {
+        let scalar = signing_scalar(b"master", "fioa0001", 1);
+        let der = pkcs8_der(&scalar);
+        // Outer SEQUENCE length covers the rest; the scalar is the last 32 bytes.
+        assert_eq!(der.len(), 67);
+        assert_eq!((der[0], usize::from(der[1])), (0x30, der.len() - 2));
+        assert_eq!(&der[35..], &scalar);
+        // The scalar is the one the Rust signer uses.
+        let key = signing_key(b"master", "fioa0001", 1);
+        assert_eq!(key.to_bytes().as_slice(), &scalar);
     }
 
     #[test]

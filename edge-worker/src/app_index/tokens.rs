@@ -3,21 +3,21 @@
 
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::*;
-use crate::do_protocol::VerifyTokenArgs;
+use crate::do_protocol::{TokenToSign, VerifyTokenArgs};
 use crate::token::{self, Claims};
 
 use super::decide::REDEEMED_PREFIX;
 
 impl AppIndex {
-    /// The login token for a ceremony that just succeeded for `facial_id`.
+    /// The login token of a ceremony's success, unsigned: the front worker signs it
+    /// (`routes::token_signing`), off this object's thread.
     pub(super) fn login_token(
         &self,
         call: &CallContext,
         challenge: &Challenge,
         facial_id: &str,
         now: u64,
-    ) -> EdgeResult<String> {
-        let master = master_key(&self.env)?;
+    ) -> EdgeResult<TokenToSign> {
         let (version, ttl) = self.with_app(|d| {
             Ok((
                 d.config.signing.current,
@@ -35,12 +35,10 @@ impl AppIndex {
             ceremony: challenge.ceremony,
             nonce: challenge.lineage.nonce.clone(),
         };
-        let key = self.signing_key(master.as_bytes(), &call.public_id, version);
-        Ok(token::sign(
-            &key,
-            &token::key_id(&call.public_id, version),
-            &claims,
-        ))
+        Ok(TokenToSign {
+            version,
+            input: token::signing_input(&token::key_id(&call.public_id, version), &claims),
+        })
     }
 
     /// Version `version` of the app's signing key, derived once per object lifetime (the

@@ -4,7 +4,7 @@
 // The Durable Object's helpers, types and imports are the parent module's.
 use super::tokens;
 use super::*;
-use crate::do_protocol::{Body, Ceremonial};
+use crate::do_protocol::{Answer, Body, Ceremonial};
 
 impl AppIndex {
     pub(super) async fn start(
@@ -53,7 +53,7 @@ impl AppIndex {
         call: &CallContext,
         args: Ceremonial<EnrollRequest>,
         now: u64,
-    ) -> Handled {
+    ) -> EdgeResult<Answer> {
         let req = args.request.into_request()?;
         let (challenge, follow_up) = self
             .consume_challenge(&req.challenge_id, Ceremony::Enroll, now)
@@ -139,8 +139,8 @@ impl AppIndex {
         let salt: [u8; PIN_SALT_LEN] = crypto::random_array()?;
         let pin_hash = hash_pin(&crypto::peppered_pin(&keys.pepper, &req.pin), &salt);
         let sealed = crypto::seal(&keys.template, &facial_id, &template.to_bytes())?;
-        let mut response = EnrollResponse::new(facial_id.clone(), now, &req.details);
-        response.token = Some(self.login_token(call, &challenge, &facial_id, now)?);
+        let response = EnrollResponse::new(facial_id.clone(), now, &req.details);
+        let sign = self.login_token(call, &challenge, &facial_id, now)?;
         let details = StoredDetails {
             gender: response.details.gender,
             age: response.details.age,
@@ -173,7 +173,11 @@ impl AppIndex {
             ))
         })?;
         self.replicate(&record).await;
-        Ok((serde_json::to_value(response)?, webhook))
+        Ok(Answer {
+            body: serde_json::to_value(response)?,
+            webhook,
+            sign: Some(sign),
+        })
     }
 
     pub(super) async fn authenticate(
@@ -181,7 +185,7 @@ impl AppIndex {
         call: &CallContext,
         args: Ceremonial<AuthenticateRequest>,
         now: u64,
-    ) -> Handled {
+    ) -> EdgeResult<Answer> {
         let req = args.request.into_request()?;
         let (challenge, follow_up) = self
             .consume_challenge(&req.challenge_id, Ceremony::Authenticate, now)
@@ -365,13 +369,17 @@ impl AppIndex {
                 challenge.ceremony_id(),
             ))
         })?;
-        let token = self.login_token(call, &challenge, &matched, now)?;
+        let sign = self.login_token(call, &challenge, &matched, now)?;
         let resp = AuthenticateReply::Authenticated(AuthenticateResponse {
             payload: record.payload,
             facial_id: matched,
-            token: Some(token),
+            token: None,
         });
-        Ok((serde_json::to_value(resp)?, webhook))
+        Ok(Answer {
+            body: serde_json::to_value(resp)?,
+            webhook,
+            sign: Some(sign),
+        })
     }
 
     /// Asks for the PIN (or for it again after a wrong one): a follow-up challenge that
@@ -384,7 +392,7 @@ impl AppIndex {
         attempts_remaining: u8,
         wrong_pin: bool,
         now: u64,
-    ) -> Handled {
+    ) -> EdgeResult<Answer> {
         let (next, _) = self
             .issue_challenge(
                 Ceremony::Authenticate,
@@ -395,10 +403,10 @@ impl AppIndex {
             )
             .await?;
         let reply = PinRequiredResponse::new(reason, &next, attempts_remaining, wrong_pin);
-        Ok((
-            serde_json::to_value(AuthenticateReply::PinRequired(reply))?,
-            None,
-        ))
+        Ok(Answer {
+            body: serde_json::to_value(AuthenticateReply::PinRequired(reply))?,
+            ..Answer::default()
+        })
     }
 
     pub(super) async fn pin_attempts(&self, fid: &str) -> EdgeResult<PinAttempts> {

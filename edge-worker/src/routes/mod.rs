@@ -234,7 +234,7 @@ pub async fn dispatch(
         }
     };
     if let (Some(job), Some(wait)) = (reply.webhook, wait) {
-        let (env, public_id) = (env.clone(), request.ctx.public_id);
+        let (env, public_id) = (env.clone(), request.ctx.public_id.clone());
         wait.wait_until(async move {
             let outcome = webhook::deliver(job, webhook::local_http_allowed(&env)).await;
             record_delivery(&env, &public_id, outcome).await;
@@ -242,7 +242,13 @@ pub async fn dispatch(
     }
     match (reply.ok, reply.err) {
         (_, Some(err)) => Err(EdgeError::Relayed(err)),
-        (Some(v), None) => Ok(v),
+        (Some(mut v), None) => {
+            if let Some(t) = &reply.sign {
+                let token = crate::token_signing::sign(env, &request.ctx.public_id, t).await?;
+                v["token"] = Value::String(token);
+            }
+            Ok(v)
+        }
         (None, None) => Err(EdgeError::Internal("empty reply".into())),
     }
 }
