@@ -86,12 +86,7 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 pub fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
     assert_eq!(a.len(), b.len(), "dot_i8 length mismatch");
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: i32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(&x, &y)| i32::from(x) * i32::from(y))
-        .sum();
+    let tail = scalar_dot_i8(ca.remainder(), cb.remainder());
     let mut acc = [0i32; LANES];
     for (x, y) in ca.zip(cb) {
         for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
@@ -101,12 +96,22 @@ pub fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
     acc.iter().sum::<i32>() + tail
 }
 
+/// The dot product of the few values after the last full vector.
+#[inline(always)]
+fn scalar_dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| i32::from(x) * i32::from(y))
+        .sum()
+}
+
 /// The wasm SIMD kernel of [`dot_i8`]: sign-extend to i16 and `i32x4.dot_i16x8_s`, 8
 /// multiply-adds per instruction. LLVM's own vectorisation of the portable loop widens to i32
-/// and multiplies lane by lane; timed in workerd on 100,000 templates (`bash
-/// scripts/bench-dot-kernels.sh`): 2.28 → 1.31 ms. Vectors are built lane by lane (no `unsafe`
-/// `v128.load`), which measured faster still (1.55 ms with loads); relaxed SIMD's
-/// `relaxed_dot_i8x16_i7x16` needs 7-bit operands and measured no faster (1.43 ms).
+/// and multiplies lane by lane. Timed in workerd on 100,000 templates (`bash
+/// scripts/bench-dot-kernels.sh`): the shipped `TemplateIndex::search` 2.2 → 1.23 ms. Vectors are
+/// built lane by lane (no `unsafe` `v128.load`; LLVM turns them into loads where it inlines).
+/// Relaxed SIMD's `relaxed_dot_i8x16_i7x16` measured 0.28–1.55 ms depending on inlining but needs
+/// one operand in 7 bits, and stored templates use 8: not used (see edge-worker/README.md).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm_simd {
     use core::arch::wasm32::{
@@ -125,12 +130,7 @@ mod wasm_simd {
     #[inline(always)]
     pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
-        let tail: i32 = ca
-            .remainder()
-            .iter()
-            .zip(cb.remainder())
-            .map(|(&x, &y)| i32::from(x) * i32::from(y))
-            .sum();
+        let tail = super::scalar_dot_i8(ca.remainder(), cb.remainder());
         let mut acc = i32x4_splat(0);
         for (x, y) in ca.zip(cb) {
             let (va, vb) = (vector(x), vector(y));

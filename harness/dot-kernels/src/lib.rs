@@ -92,8 +92,6 @@ pub fn kernel(kind: u32, a: &[i8], b: &[i8], sum_a: i32) -> Option<i32> {
         4 => Some(dot_i8_portable(a, b)),
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         1 => Some(wasm::dot_i16x8(a, b)),
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        2 => Some(wasm::dot_i16x8_safe_loads(a, b)),
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
         3 => Some(wasm::relaxed_shifted(a, b, sum_a)),
         _ => None,
@@ -117,34 +115,12 @@ mod wasm {
         unsafe { v128_load(c.as_ptr() as *const v128) }
     }
 
-    /// Sign-extends to i16 and uses `i32x4.dot_i16x8_s` (8 multiply-adds per instruction).
+    /// The shipped kernel's arithmetic (sign-extend to i16, `i32x4.dot_i16x8_s`) with
+    /// `v128.load` instead of lane-built vectors.
     pub fn dot_i16x8(a: &[i8], b: &[i8]) -> i32 {
         let mut acc = i32x4_splat(0);
         for (x, y) in a.chunks_exact(16).zip(b.chunks_exact(16)) {
             let (va, vb) = (load(x), load(y));
-            acc = i32x4_add(
-                acc,
-                i32x4_dot_i16x8(i16x8_extend_low_i8x16(va), i16x8_extend_low_i8x16(vb)),
-            );
-            acc = i32x4_add(
-                acc,
-                i32x4_dot_i16x8(i16x8_extend_high_i8x16(va), i16x8_extend_high_i8x16(vb)),
-            );
-        }
-        sum(acc)
-    }
-
-    /// The same with lane-by-lane construction instead of `v128.load` (no `unsafe`).
-    pub fn dot_i16x8_safe_loads(a: &[i8], b: &[i8]) -> i32 {
-        let v = |c: &[i8]| {
-            i8x16(
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12],
-                c[13], c[14], c[15],
-            )
-        };
-        let mut acc = i32x4_splat(0);
-        for (x, y) in a.chunks_exact(16).zip(b.chunks_exact(16)) {
-            let (va, vb) = (v(x), v(y));
             acc = i32x4_add(
                 acc,
                 i32x4_dot_i16x8(i16x8_extend_low_i8x16(va), i16x8_extend_low_i8x16(vb)),
