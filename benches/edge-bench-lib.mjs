@@ -6,6 +6,16 @@ import { performance } from "node:perf_hooks";
 
 export const ORIGIN = "https://bench.example.test";
 
+/** Options of a bench app: quotas out of the way, duplicates checked, no PIN prompts. */
+export const BENCH_APP_OPTIONS = Object.freeze({
+  quotaPerMinute: 1_000_000_000,
+  ipQuotaPerMinute: 1_000_000_000,
+  preventDuplicates: true,
+  livenessMode: "passive",
+  alwaysAskPin: false,
+  rejectWeakPins: false,
+});
+
 /** POST JSON to the edge as a widget on ORIGIN would; `{status, body, text}`. */
 export async function post(url, path, json, headers = {}) {
   const res = await fetch(`${url}${path}`, {

@@ -25,7 +25,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Edge, LIVE } from "../tests/edge/client.mjs";
 import { connectProfiler } from "./v8-profile.mjs";
-import { CpuMeter, Stats, challenge as challengeAt, pool as poolOf, post as postTo, why } from "./edge-bench-lib.mjs";
+import { BENCH_APP_OPTIONS, CpuMeter, Stats, challenge as challengeAt, pool as poolOf, post as postTo, why } from "./edge-bench-lib.mjs";
 import { devVars, startEdge } from "../tests/edge/harness.mjs";
 import { faces, rng, syntheticTemplate } from "../tests/edge/templates.mjs";
 
@@ -73,17 +73,7 @@ const edge = new Edge({ url, adminToken });
 /** A bench app (the specs' operator client) with quotas out of the way; exits on failure. */
 async function createApp(label) {
   try {
-    const app = await edge.createApp(
-      {
-        quotaPerMinute: 1_000_000_000,
-        ipQuotaPerMinute: 1_000_000_000,
-        preventDuplicates: true,
-        livenessMode: "passive",
-        alwaysAskPin: false,
-        rejectWeakPins: false,
-      },
-      `bench-${label}-${Date.now()}`,
-    );
+    const app = await edge.createApp({ ...BENCH_APP_OPTIONS }, `bench-${label}-${Date.now()}`);
     return app.publicId;
   } catch (e) {
     console.error("cannot create the app:", e.message);

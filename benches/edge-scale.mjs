@@ -24,7 +24,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Edge, LIVE } from "../tests/edge/client.mjs";
 import { faces, rng, syntheticTemplate } from "../tests/edge/templates.mjs";
-import { CpuMeter, Stats, challenge, pool, post, sleep, why, workerdRssBytes } from "./edge-bench-lib.mjs";
+import { BENCH_APP_OPTIONS, CpuMeter, Stats, challenge, pool, post, sleep, why, workerdRssBytes } from "./edge-bench-lib.mjs";
 
 const { values: opt } = parseArgs({
   options: {
@@ -107,18 +107,7 @@ async function authLoad(appId, realIds, clients, during) {
 async function runConfig(size, shards, restart) {
   const label = `${size}x${shards}`;
   const rss0 = workerdRssBytes();
-  const app = await edge.createApp(
-    {
-      quotaPerMinute: 1_000_000_000,
-      ipQuotaPerMinute: 1_000_000_000,
-      preventDuplicates: true,
-      livenessMode: "passive",
-      alwaysAskPin: false,
-      rejectWeakPins: false,
-    },
-    `scale-${label}-${Date.now()}`,
-    { galleryShards: shards },
-  );
+  const app = await edge.createApp({ ...BENCH_APP_OPTIONS }, `scale-${label}-${Date.now()}`, { galleryShards: shards });
   const appId = app.publicId;
   const realIds = {};
   for (const p of PEOPLE) {
@@ -245,6 +234,7 @@ if (opt.json) {
         wrong: l.wrong,
         "workerd busiest": l.pair["workerd busiest thread"],
         "enroll/s (16)": r.enroll["ops/s"],
+        "enrolled ok": `${r.enroll.ok}/${r.enroll.requests}`,
         "heap MB/shard": (r.heapPerShard / 2 ** 20).toFixed(1),
         "heap B/face": r.heapPerFace.toFixed(0),
         "RSS growth B/face": r.rssPerFace.toFixed(0),

@@ -31,6 +31,7 @@ test("console: create an app, edit its options, enroll through the widget, delet
 
   // Create: the secrets are shown once.
   await page.fill("#new-name", "Console app");
+  await page.fill("#new-shards", "4");
   await page.click("#create button[type=submit]");
   await page.waitForSelector("#secrets:not([hidden])");
   const secrets = await page.$$eval("#secrets dd", (dds) => Object.fromEntries(dds.map((d) => [d.dataset.secret, d.textContent])));
@@ -41,10 +42,12 @@ test("console: create an app, edit its options, enroll through the widget, delet
   const created = (await getApp(edge, publicId)).body;
   assert.equal(created.name, "Console app");
   assert.equal(created.status, "active");
+  assert.equal(created.galleryShards, 4, "the gallery shards chosen at creation");
 
   // Edit options: a bad value is explained at its field; then a good change is saved.
   await page.click(`button[aria-label="Open Console app"]`);
   await page.waitForSelector("#app:not([hidden])");
+  assert.equal(await page.textContent("#app-shards"), "4");
   await page.fill("#opt-webhookUrl", "ftp://example.com/hook");
   await page.click("#options-form button[type=submit]");
   await page.waitForSelector("#opt-webhookUrl-err:not([hidden])");

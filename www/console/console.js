@@ -33,7 +33,7 @@ const el = (tag, attrs = {}, ...kids) => {
 };
 
 let token = null;
-let current = null; // the open app's {publicId, name, status, options}
+let current = null; // the open app's {publicId, name, status, options, galleryShards}
 
 function say(message, isError = false) {
   const s = $("#status");
@@ -89,11 +89,12 @@ async function listApps() {
 $("#create").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
-    const app = await api("POST", "/admin/apps", { name: $("#new-name").value });
+    const app = await api("POST", "/admin/apps", { name: $("#new-name").value, galleryShards: Number($("#new-shards").value) });
     const shown = [[t("publicIdLabel"), app.publicId], [t("apiKey"), app.apiKey], [t("webhookSecret"), app.webhookSecret]];
     if (app.webhookToken) shown.push([t("webhookToken"), app.webhookToken]);
     showSecrets(shown);
     $("#new-name").value = "";
+    $("#new-shards").value = "1";
     await listApps();
     say(t("created"));
   } catch (e) {
@@ -157,6 +158,7 @@ async function openApp(publicId) {
     current = await api("GET", `/admin/apps/${publicId}`);
     $("#app-h").textContent = current.name;
     $("#app-id").textContent = current.publicId;
+    $("#app-shards").textContent = String(current.galleryShards ?? 1);
     $("#app-status").value = current.status;
     $("#options-fields").replaceChildren(...Object.entries(current.options).map(([k, v]) => fieldFor(k, v)));
     $("#app").hidden = false;
