@@ -146,6 +146,37 @@ struct Inner {
     fault: crate::do_protocol::FaultMode,
 }
 
+/// A cursor over the keys under a prefix (see [`AppIndex::pages`]). Keys at or before the
+/// last one returned may be deleted while paging.
+struct Pages<'a> {
+    index: &'a AppIndex,
+    prefix: &'a str,
+    size: usize,
+    after: Option<String>,
+    done: bool,
+}
+
+impl Pages<'_> {
+    /// The next page, or `None` when every key has been returned.
+    async fn next(&mut self) -> EdgeResult<Option<Vec<(String, String)>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .index
+            .list_page(self.prefix, self.after.as_deref(), self.size)
+            .await?;
+        self.done = page.len() < self.size;
+        match page.last() {
+            Some((last, _)) => {
+                self.after = Some(last.clone());
+                Ok(Some(page))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
 /// Keys derived from the Worker secrets.
 struct Keys {
     template: [u8; 32],
@@ -343,6 +374,17 @@ impl AppIndex {
         });
         out.sort();
         Ok(out)
+    }
+
+    /// Every `(key, value)` under `prefix`, `size` at a time, in key order.
+    fn pages<'a>(&'a self, prefix: &'a str, size: usize) -> Pages<'a> {
+        Pages {
+            index: self,
+            prefix,
+            size,
+            after: None,
+            done: false,
+        }
     }
 
     /// Loads config and stats once per Durable Object lifetime (the gallery loads on first

@@ -118,12 +118,9 @@ impl AppIndex {
     }
 
     pub(super) async fn prune_stored_challenges(&self, now: u64) -> EdgeResult<()> {
-        let mut after: Option<String> = None;
         let mut live = false;
-        loop {
-            let page = self.list_page("ch:", after.as_deref(), 256).await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.clone());
+        let mut pages = self.pages("ch:", 256);
+        while let Some(page) = pages.next().await? {
             let mut dead = Vec::new();
             for (k, v) in &page {
                 match serde_json::from_str::<StoredChallenge>(v) {
@@ -133,9 +130,6 @@ impl AppIndex {
             }
             for chunk in dead.chunks(128) {
                 self.storage().delete_multiple(chunk.to_vec()).await?;
-            }
-            if page.len() < 256 {
-                break;
             }
         }
         if live {

@@ -337,18 +337,12 @@ impl AppIndex {
     /// Every enrolled facial ID, from the user records.
     pub(super) async fn all_facial_ids(&self) -> EdgeResult<Vec<String>> {
         let mut ids = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self.list_page("user:", after.as_deref(), 512).await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.clone());
+        let mut pages = self.pages("user:", 512);
+        while let Some(page) = pages.next().await? {
             ids.extend(
                 page.iter()
                     .filter_map(|(k, _)| k.strip_prefix("user:").map(str::to_owned)),
             );
-            if page.len() < 512 {
-                break;
-            }
         }
         Ok(ids)
     }
@@ -418,15 +412,10 @@ impl AppIndex {
         let started = now_ms();
         let key = crypto::template_key(master_key(&self.env)?.as_bytes(), public_id);
         let mut g = Gallery::default();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .list_page("shard:", after.as_deref(), LOAD_PAGE)
-                .await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.clone());
+        let mut pages = self.pages(gallery::PAGE_PREFIX, LOAD_PAGE);
+        while let Some(page) = pages.next().await? {
             for (k, v) in &page {
-                let Some(n) = k.strip_prefix("shard:").and_then(|n| n.parse::<u32>().ok()) else {
+                let Some(n) = gallery::page_number(k) else {
                     continue;
                 };
                 let rows: Vec<GalleryRow> = serde_json::from_str(v)?;
@@ -437,9 +426,6 @@ impl AppIndex {
                 for (fid, err) in skipped {
                     worker::console_error!("skipping template {fid}: {err:?}");
                 }
-            }
-            if page.len() < LOAD_PAGE {
-                break;
             }
         }
         let mut inner = self.inner.borrow_mut();

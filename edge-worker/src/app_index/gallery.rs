@@ -188,9 +188,17 @@ impl Gallery {
     }
 }
 
+/// Storage prefix of the pages.
+pub const PAGE_PREFIX: &str = "shard:";
+
 /// Storage key of a page.
 pub fn page_key(page: u32) -> String {
-    format!("shard:{page:06}")
+    format!("{PAGE_PREFIX}{page:06}")
+}
+
+/// The page number a storage key names, if it is a page's.
+pub fn page_number(key: &str) -> Option<u32> {
+    key.strip_prefix(PAGE_PREFIX)?.parse().ok()
 }
 
 /// The page write that adds `row`; returns it and the page's new size.
@@ -373,5 +381,7 @@ mod tests {
         .unwrap();
         assert_eq!(n, 0);
         assert!(matches!(w, Write::Delete(k) if k == "shard:000002"));
+        assert_eq!(page_number(&page_key(7)), Some(7));
+        assert_eq!(page_number("user:shard:1"), None);
     }
 }

@@ -30,16 +30,10 @@ impl AppIndex {
 
     pub(super) async fn directory_list(&self) -> Handled {
         let mut apps = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self.list_page(DIR_PREFIX, after.as_deref(), 256).await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.clone());
+        let mut pages = self.pages(DIR_PREFIX, 256);
+        while let Some(page) = pages.next().await? {
             for (_, v) in &page {
                 apps.push(serde_json::from_str::<Value>(v)?);
-            }
-            if page.len() < 256 {
-                break;
             }
         }
         Ok((json!({ "apps": apps }), None))

@@ -119,13 +119,8 @@ impl AppIndex {
     /// Deletes redeemed-token records whose tokens have expired; true while some remain.
     pub(super) async fn prune_redeemed_tokens(&self, now: u64) -> EdgeResult<bool> {
         let mut live = false;
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .list_page(REDEEMED_PREFIX, after.as_deref(), 256)
-                .await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.clone());
+        let mut pages = self.pages(REDEEMED_PREFIX, 256);
+        while let Some(page) = pages.next().await? {
             let mut dead = Vec::new();
             for (k, v) in &page {
                 match serde_json::from_str::<u64>(v) {
@@ -135,9 +130,6 @@ impl AppIndex {
             }
             for chunk in dead.chunks(128) {
                 self.storage().delete_multiple(chunk.to_vec()).await?;
-            }
-            if page.len() < 256 {
-                break;
             }
         }
         Ok(live)
