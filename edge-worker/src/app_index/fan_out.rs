@@ -361,7 +361,7 @@ impl AppIndex {
 
     /// One call to shard `k`, failing after [`SHARD_TIMEOUT_MS`] (controls: longer).
     async fn shard_call<T: DeserializeOwned>(&self, k: u32, call: GalleryCall) -> EdgeResult<T> {
-        let public_id = self.with_app(|d| Ok(d.config.public_id.clone()))?;
+        let public_id = self.public_id_of_app()?;
         let request = DoRequest {
             ctx: CallContext::internal(&public_id),
             call: DoCall::Gallery(call),
@@ -459,13 +459,21 @@ impl AppIndex {
         Ok(f(g))
     }
 
-    /// Adds a row to this object's gallery, with `extra` writes in the same commit.
+    /// Adds a row to this object's gallery, with `extra` writes in the same commit; a row
+    /// already there is left as it is. A gallery at [`crate::app_config::MAX_FACES_PER_SHARD`]
+    /// refuses with `GalleryFull`.
     async fn local_add_row(
         &self,
         row: GalleryRow,
         template: &Template,
         extra: Vec<Write>,
     ) -> EdgeResult<()> {
+        if self.gallery_mut(|g| g.len())? >= crate::app_config::MAX_FACES_PER_SHARD {
+            return Err(EdgeError::GalleryFull);
+        }
+        if self.gallery_mut(|g| g.contains(&row.f))? {
+            return Ok(());
+        }
         let page = self.gallery_mut(|g| g.page_for_new_row())?;
         let rows: Vec<GalleryRow> = self
             .get_json(&gallery::page_key(page))
@@ -490,9 +498,6 @@ impl AppIndex {
         extra: Vec<Write>,
     ) -> EdgeResult<()> {
         self.ensure_gallery(&self.public_id_of_app()?).await?;
-        if self.gallery_mut(|g| g.len())? >= crate::app_config::MAX_FACES_PER_SHARD {
-            return Err(EdgeError::GalleryFull);
-        }
         self.local_add_row(row, template, extra).await
     }
 
@@ -621,15 +626,14 @@ impl AppIndex {
                 serde_json::to_value(self.gallery_mut(|g| g.find_duplicate(&t, a.threshold))?)?
             }
             GalleryCall::Add(row) => {
-                if self.gallery_mut(|g| g.len())? >= crate::app_config::MAX_FACES_PER_SHARD {
-                    return Ok((serde_json::to_value(AddReply { full: true })?, None));
-                }
                 let key = crypto::template_key(master_key(&self.env)?.as_bytes(), &public_id);
                 let t = Template::from_bytes(&crypto::open(&key, &row.f, &row.t)?)?;
-                if !self.gallery_mut(|g| g.contains(&row.f))? {
-                    self.local_add_row(row, &t, Vec::new()).await?;
-                }
-                serde_json::to_value(AddReply::default())?
+                // A full shard answers so rather than failing: the app reports GalleryFull.
+                let full = match self.local_add_row(row, &t, Vec::new()).await {
+                    Err(EdgeError::GalleryFull) => true,
+                    other => other.map(|()| false)?,
+                };
+                serde_json::to_value(AddReply { full })?
             }
             GalleryCall::Remove(a) => {
                 self.local_remove_row(&a.fid, Vec::new()).await?;
