@@ -172,20 +172,32 @@ impl Gallery {
     }
 
     /// The first `upto` faces in listing order (oldest enrollment first, ties by facial ID).
+    /// Only those `upto` are sorted and copied: `/appstats` asks for none, a listing page for
+    /// `offset + limit` of a gallery that may hold 120,000.
     pub fn list(&self, upto: usize) -> Vec<Listed> {
-        let mut all: Vec<Listed> = self
-            .faces
-            .iter()
+        let mut all: Vec<(&String, &FaceMeta)> = if upto == 0 {
+            Vec::new()
+        } else {
+            self.faces.iter().collect()
+        };
+        if upto < all.len() {
+            all.select_nth_unstable_by(upto, listing_order);
+            all.truncate(upto);
+        }
+        all.sort_unstable_by(listing_order);
+        all.into_iter()
             .map(|(f, m)| Listed {
                 f: f.clone(),
                 c: m.created_at_ms,
                 d: m.details,
             })
-            .collect();
-        all.sort_by(|a, b| (a.c, &a.f).cmp(&(b.c, &b.f)));
-        all.truncate(upto);
-        all
+            .collect()
     }
+}
+
+/// Oldest enrollment first, ties by facial ID.
+fn listing_order(a: &(&String, &FaceMeta), b: &(&String, &FaceMeta)) -> std::cmp::Ordering {
+    (a.1.created_at_ms, a.0).cmp(&(b.1.created_at_ms, b.0))
 }
 
 /// Storage prefix of the pages.
@@ -358,6 +370,25 @@ mod tests {
         assert!(!g.contains("a"));
         assert_eq!(g.best_two(&a).len(), 1);
         assert_eq!(g.list(10)[0].f, "b");
+    }
+
+    #[test]
+    fn a_listing_takes_the_oldest_faces_in_order() {
+        let mut g = Gallery::default();
+        let t = template(3);
+        for (f, c) in [("e", 5), ("a", 9), ("c", 1), ("d", 5), ("b", 2)] {
+            let row = GalleryRow {
+                f: f.into(),
+                t: String::new(),
+                c,
+                d: details(),
+            };
+            g.added(&row, &t, 0, 1);
+        }
+        let ids = |n| g.list(n).into_iter().map(|l| l.f).collect::<Vec<_>>();
+        assert_eq!(ids(3), ["c", "b", "d"]);
+        assert_eq!(ids(10), ["c", "b", "d", "e", "a"]);
+        assert!(ids(0).is_empty());
     }
 
     #[test]
