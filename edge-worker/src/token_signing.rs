@@ -26,8 +26,8 @@ thread_local! {
 /// The compact JWS of `t` for app `public_id`.
 pub async fn sign(env: &Env, public_id: &str, t: &TokenToSign) -> EdgeResult<String> {
     let master = master_key(env)?;
-    let scalar = token::signing_scalar(master.as_bytes(), public_id, t.version);
-    match webcrypto_sign(public_id, t.version, &scalar, t.input.as_bytes()).await {
+    let scalar = || token::signing_scalar(master.as_bytes(), public_id, t.version);
+    match webcrypto_sign(public_id, t.version, scalar, t.input.as_bytes()).await {
         Ok(sig) => Ok(token::with_signature(&t.input, &sig)),
         Err(e) => {
             worker::console_error!("WebCrypto signing failed, signing in Rust: {e:?}");
@@ -56,10 +56,11 @@ fn algorithm(pairs: &[(&str, &str)]) -> Result<JsValue, JsValue> {
     Ok(o.into())
 }
 
+/// `scalar` derives the key's private scalar (HKDF), needed only when the key is not cached.
 async fn webcrypto_sign(
     public_id: &str,
     version: u32,
-    scalar: &[u8; 32],
+    scalar: impl FnOnce() -> [u8; 32],
     input: &[u8],
 ) -> Result<Vec<u8>, JsValue> {
     let subtle = get(&get(&js_sys::global(), "crypto")?, "subtle")?;
@@ -68,7 +69,7 @@ async fn webcrypto_sign(
     let key = match cached {
         Some(k) => k,
         None => {
-            let der = Uint8Array::from(token::pkcs8_der(scalar).as_slice());
+            let der = Uint8Array::from(token::pkcs8_der(&scalar()).as_slice());
             let args = Array::of5(
                 &JsValue::from_str("pkcs8"),
                 &der,
