@@ -111,6 +111,9 @@ describe("self-hosted edge (workerd via Miniflare, durable state)", { timeout: 6
     const auth = assertOk(await app.authenticate(F.obama[3]));
     assert.equal(auth.facialId, a.facialId);
     assert.deepEqual(auth.payload, { who: "A" });
+    // wrangler.toml's production default: the gallery's bench/test controls do not exist.
+    const control = await edge.admin("POST", `/admin/apps/${app.publicId}/gallery/control`, { control: "inspect" });
+    assert.equal(control.status, 404, show(control));
   });
 
   test("after a restart on the same state: authenticate again, nothing lost", async () => {

@@ -161,6 +161,16 @@ describe("sharded gallery", () => {
     await enrollEveryone(second);
   });
 
+  test("gallery controls refuse a shard the app does not have and an unknown control", async () => {
+    const app = await edge.createApp({}, undefined, { galleryShards: 4 });
+    for (const body of [{ control: "restart", shard: 4 }, { control: "fault", shard: 9, mode: "error" }, { control: "explode" }, { control: "fault", shard: 1, mode: "sometimes" }]) {
+      assertClientError(await edge.admin("POST", `/admin/apps/${app.publicId}/gallery/control`, body), { status: 400 });
+    }
+    // Nothing was faulted: logins still work.
+    const ids = await enrollEveryone(app);
+    assert.equal(assertOk(await app.authenticate(other("kim"))).facialId, ids.kim);
+  });
+
   test("galleryShards is checked at creation and fixed afterwards", async () => {
     for (const galleryShards of [0, 65, "4", 1.5]) {
       const r = await edge.admin("POST", "/admin/apps", { name: "bad shards", galleryShards });
