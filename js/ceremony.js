@@ -188,6 +188,10 @@ export class Ceremony {
     // Models load while the user reads the intro / grants the camera.
     this.engineReady = this.engine.ready();
     this.engineReady.catch(() => {});
+    // Age and gender are enrollment details: only an enrollment loads their model, while the
+    // user reads the intro and terms.
+    this.attributesReady = this.kind === "enroll" ? this.engine.prepare("attributes") : null;
+    if (this.attributesReady) this.attributesReady.catch(() => {});
     try {
       await this.startSession();
     } catch (e) {
@@ -265,6 +269,10 @@ export class Ceremony {
         off();
       }
       this.widget.setProgress(0);
+    }
+    if (this.attributesReady) {
+      this.widget.setGuidance(this.s.loading, "loading");
+      await this.guard(this.attributesReady);
     }
   }
 

@@ -3,13 +3,17 @@
 // listed by manifest().pipeline from `<modelsBase><file>` (a stalled download is retried:
 // model-fetch.js), caches them with the Cache API and
 // verifies their sha256 with SubtleCrypto before use (a wrong hash is a hard error →
-// PROCESSING_ERR, never a silent fallback), then builds FaceEngine(models, detectorSize) and
-// analyses frames posted as ImageBitmap (transferred) or ImageData.
+// PROCESSING_ERR, never a silent fallback), then builds FaceEngine(models, detectorSize) from the
+// tracker stage and analyses frames posted as ImageBitmap (transferred) or ImageData; the match
+// stage loads after the first analysed frame, the attribute stage when a ceremony sends "prepare".
 //
 // Protocol (all messages carry the request `id`):
 //   → {type:"init", id, wasmBase, modelsBase, detectorSize}   ← {type:"ready", id, manifest, errorCodes}
+//   → {type:"prepare", id, stage}                              ← {type:"result", id}
+//       loads a model stage ("match", "attributes") if it is not loaded yet
 //   → {type:"analyze", id, frame, full, t}                     ← {type:"result", id, analysis}
-//       without `full`, the ceremony's capture schedule (fio_core::capture_schedule) decides
+//       without `full`, the ceremony's capture schedule (fio_core::capture_schedule) decides,
+//       once the match stage is loaded; `full: true` waits for the match stage
 //   → {type:"checkEnrollment", id, templates}                  ← {type:"result", id, template}
 //   → {type:"livenessBegin", id, mode, actions, evidence, ceremony, ignoreObscured}
 //                                                              ← {type:"result", id, blinkWaitMs}
@@ -23,7 +27,7 @@
 //   → {type:"livenessOutcome", id}                             ← {type:"result", id, outcome, bundle}
 //       bundle: the crop bundle's ArrayBuffer (transferred), null without evidence or while a
 //       step has no crop
-//   ← {type:"progress", loaded, total}   ← {type:"error", id, code, message}
+//   ← {type:"progress", stage, loaded, total}   ← {type:"error", id, code, message}
 
 import { HttpError, fetchModelBytes } from "./model-fetch.js";
 
@@ -91,32 +95,60 @@ async function loadModel(cache, url, model, onBytes) {
   return bytes;
 }
 
+// Model stages (fio_vision::models::ModelStage, listed by manifest().stages): the tracker before
+// the first frame, the match models right after it in the background, the attribute model only
+// when a ceremony asks for it (enrollment).
+const stageLoads = new Map(); // stage name → Promise (settled once the stage is in the engine)
+const stageFailures = new Map(); // stage name → the Error of its last failed load
+let modelsBaseUrl = null;
+let progress = { loaded: 0, total: 0 };
+
+async function fetchStage(manifest, stage) {
+  const byName = new Map(manifest.models.map((m) => [m.name, m]));
+  const wanted = (manifest.stages[stage] || []).map((p) => {
+    const m = byName.get(p);
+    if (!m) throw new Error(`manifest: model ${p} of stage ${stage} is not listed`);
+    return m;
+  });
+  progress.total += wanted.reduce((s, m) => s + (m.bytes || 0), 0);
+  const cache = await openCache();
+  const models = {};
+  await Promise.all(wanted.map(async (m) => {
+    const url = new URL(m.file, modelsBaseUrl).href;
+    models[m.name] = await loadModel(cache, url, m, (n) => {
+      progress.loaded += n;
+      self.postMessage({ type: "progress", stage, loaded: progress.loaded, total: progress.total });
+    });
+  }));
+  return models;
+}
+
+/** Loads a later stage once (concurrent callers share the load); rejects like init would. */
+function loadStage(stage) {
+  let p = stageLoads.get(stage);
+  if (!p) {
+    stageFailures.delete(stage);
+    p = (async () => {
+      const models = await fetchStage(wasm.manifest(), stage);
+      engine.loadStage(stage, models);
+    })();
+    stageLoads.set(stage, p);
+    // A failed load is reported by the next frame that needs it and retried on the next ask.
+    p.catch((e) => {
+      stageLoads.delete(stage);
+      stageFailures.set(stage, e);
+    });
+  }
+  return p;
+}
+
 async function init({ wasmBase, modelsBase, detectorSize }) {
   if (engine) return { manifest: wasm.manifest(), errorCodes: wasm.errorCodes() };
   wasm = await import(new URL("fio_wasm.js", wasmBase).href);
   await wasm.default({ module_or_path: new URL("fio_wasm_bg.wasm", wasmBase).href });
+  modelsBaseUrl = modelsBase;
   const manifest = wasm.manifest();
-  const byName = new Map();
-  for (const m of manifest.models) {
-    byName.set(m.name, m);
-    byName.set(m.file, m);
-  }
-  const wanted = manifest.pipeline.map((p) => {
-    const m = byName.get(p);
-    if (!m) throw new Error(`manifest: pipeline model ${p} is not listed`);
-    return m;
-  });
-  const total = wanted.reduce((s, m) => s + (m.bytes || 0), 0);
-  let loaded = 0;
-  const cache = await openCache();
-  const models = {};
-  await Promise.all(wanted.map(async (m) => {
-    const url = new URL(m.file, modelsBase).href;
-    models[m.name] = await loadModel(cache, url, m, (n) => {
-      loaded += n;
-      self.postMessage({ type: "progress", loaded, total });
-    });
-  }));
+  const models = await fetchStage(manifest, "tracker");
   engine = new wasm.FaceEngine(models, detectorSize || 320);
   return { manifest, errorCodes: wasm.errorCodes() };
 }
@@ -165,7 +197,16 @@ self.onmessage = async (ev) => {
       const t0 = performance.now();
       // The capture time, not the end of analysis: blinks are judged on frame spacing.
       const t = typeof msg.t === "number" && Number.isFinite(msg.t) ? msg.t : t0;
-      const full = typeof msg.full === "boolean" ? msg.full : !!(schedule && schedule.full(t));
+      // The schedule is asked only once the match models are in: until then every frame is a
+      // live-view frame, and the schedule's cadence starts with the first frame it can have.
+      let full;
+      if (typeof msg.full === "boolean") {
+        full = msg.full;
+        if (full && !engine.hasStage("match")) await loadStage("match");
+      } else {
+        if (stageFailures.has("match")) throw stageFailures.get("match");
+        full = !!(schedule && engine.hasStage("match") && schedule.full(t));
+      }
       const analysis = plain(engine.analyze(rgba, width, height, full));
       analysis.workerMs = performance.now() - t0;
       analysis.width = width;
@@ -189,8 +230,20 @@ self.onmessage = async (ev) => {
         }
       }
       self.postMessage({ type: "result", id, analysis });
+      // The match models load once the live view shows its first frame, so they do not compete
+      // with it for the network or this thread; a failure is thrown by the next frame.
+      if (!engine.hasStage("match") && !stageLoads.has("match") && !stageFailures.has("match")) {
+        loadStage("match").catch(() => {});
+      }
+    } else if (msg.type === "prepare") {
+      if (!engine) throw new Error("engine not initialised");
+      if (!engine.hasStage(msg.stage)) await loadStage(msg.stage);
+      self.postMessage({ type: "result", id });
     } else if (msg.type === "livenessBegin") {
-      if (!wasm) throw new Error("engine not initialised");
+      if (!wasm || !engine) throw new Error("engine not initialised");
+      // A new ceremony retries a match stage whose load failed (network); not awaited. A first
+      // load starts after the first analysed frame (below), not here.
+      if (stageFailures.has("match")) loadStage("match").catch(() => {});
       if (liveness) liveness.free();
       if (schedule) schedule.free();
       schedule = null;

@@ -103,7 +103,7 @@ export class Engine {
     });
   }
 
-  /** Loads wasm + verified models once; resolves {manifest, errorCodes}. */
+  /** Loads wasm and the verified tracker models once; resolves {manifest, errorCodes}. */
   ready() {
     if (!this.readyPromise) {
       this.readyPromise = this.call({
@@ -122,6 +122,13 @@ export class Engine {
       this.readyPromise.catch(() => { this.dead = true; if (this.worker) this.worker.terminate(); });
     }
     return this.readyPromise;
+  }
+
+  /** Loads a model stage ("match" | "attributes") unless loaded; resolves once it is in the
+   * engine. `ready()` loads only the tracker (the live view); the match stage follows by itself. */
+  async prepare(stage) {
+    await this.ready();
+    await this.call({ type: "prepare", stage });
   }
 
   /** frame: ImageBitmap (transferred) or ImageData; full: run every per-face stage, or

@@ -96,9 +96,9 @@ struct FaceReport<'a> {
     score: f32,
     landmarks: [[f32; 2]; 5],
     liveness: &'a fio_vision::passive_scores::LivenessScores,
-    age: f32,
-    gender: fio_vision::attributes::Gender,
-    gender_confidence: f32,
+    // Always present in practice: the CLI loads every model stage.
+    #[serde(flatten)]
+    attributes: Option<&'a fio_vision::attributes::Attributes>,
     quality: &'a fio_vision::quality::Quality,
     embedding_dim: usize,
 }
@@ -134,9 +134,7 @@ fn analyze(args: &Args) -> Result<(), Outcome> {
                     score: f.score,
                     landmarks: f.landmarks,
                     liveness: &f.liveness,
-                    age: f.attributes.age,
-                    gender: f.attributes.gender,
-                    gender_confidence: f.attributes.gender_confidence,
+                    attributes: f.attributes.as_ref(),
                     quality: &f.quality,
                     embedding_dim: f.embedding.len(),
                 })
@@ -159,9 +157,16 @@ fn analyze(args: &Args) -> Result<(), Outcome> {
             r.faces.len()
         );
         for (i, f) in r.faces.iter().enumerate() {
+            let attributes = match f.attributes {
+                Some(a) => format!(
+                    "{:?} {:.0}y (p={:.2})",
+                    a.gender, a.age, a.gender_confidence
+                ),
+                None => "age/gender not measured".into(),
+            };
             println!(
-                "  #{i} box [{:.0} {:.0} {:.0} {:.0}] score {:.3} | {:?} {:.0}y (p={:.2}) | antispoof {:.3} liveness {:.3} | size {:.0}px sharp {:.0} bright {:.0} yaw {:.0}° pitch {:.0}° roll {:.0}°",
-                f.bbox[0], f.bbox[1], f.bbox[2], f.bbox[3], f.score, f.gender, f.age, f.gender_confidence,
+                "  #{i} box [{:.0} {:.0} {:.0} {:.0}] score {:.3} | {attributes} | antispoof {:.3} liveness {:.3} | size {:.0}px sharp {:.0} bright {:.0} yaw {:.0}° pitch {:.0}° roll {:.0}°",
+                f.bbox[0], f.bbox[1], f.bbox[2], f.bbox[3], f.score,
                 f.liveness.antispoof, f.liveness.liveness, f.quality.face_px, f.quality.sharpness,
                 f.quality.brightness, f.quality.yaw_deg, f.quality.pitch_deg, f.quality.roll_deg
             );
@@ -206,8 +211,8 @@ fn template(args: &Args) -> Result<(), Outcome> {
             "file": file,
             "template": template.to_base64(),
             "quantisationSimilarity": embedding.cosine(&template.to_embedding()),
-            "age": face.attributes.age,
-            "gender": face.attributes.gender,
+            "age": face.attributes.as_ref().map(|a| a.age),
+            "gender": face.attributes.as_ref().map(|a| a.gender),
             "liveness": face.liveness,
             "embedding": face.embedding,
         }));

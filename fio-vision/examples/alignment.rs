@@ -14,28 +14,29 @@ type Variant = (&'static str, fn(&Pipeline, &Frame, &Detection) -> Vec<f32>);
 
 fn five_point(p: &Pipeline, f: &Frame, d: &Detection) -> Vec<f32> {
     let crop = fio_vision::align::align_arcface(f, &d.landmarks).unwrap();
-    p.embedder().embed(&crop).unwrap()
+    p.embedder().unwrap().embed(&crop).unwrap()
 }
 
 fn five_point_mirror(p: &Pipeline, f: &Frame, d: &Detection) -> Vec<f32> {
     let crop = fio_vision::align::align_arcface(f, &d.landmarks).unwrap();
-    p.embedder().embed_mirror_averaged(&crop).unwrap()
+    p.embedder().unwrap().embed_mirror_averaged(&crop).unwrap()
 }
 
 fn mesh_five_point(p: &Pipeline, f: &Frame, d: &Detection) -> Vec<f32> {
     let points = p.mesh(f, d).unwrap().five_points();
     let crop = fio_vision::align::align_arcface(f, &points).unwrap();
-    p.embedder().embed(&crop).unwrap()
+    p.embedder().unwrap().embed(&crop).unwrap()
 }
 
 fn eyes_only(p: &Pipeline, f: &Frame, d: &Detection) -> Vec<f32> {
     let t = Similarity::fit(&d.landmarks[..2], &ARCFACE_TEMPLATE[..2]).unwrap();
     let crop = warp(f, &t.inverse().unwrap(), ALIGNED_SIZE);
-    p.embedder().embed(&crop).unwrap()
+    p.embedder().unwrap().embed(&crop).unwrap()
 }
 
 fn box_crop(p: &Pipeline, f: &Frame, d: &Detection) -> Vec<f32> {
     p.embedder()
+        .unwrap()
         .embed(&face_crop(f, d.bbox, &d.landmarks, 1.0, ALIGNED_SIZE))
         .unwrap()
 }

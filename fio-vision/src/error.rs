@@ -38,6 +38,9 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A step needs a model stage that is not loaded yet (the browser loads stages lazily).
+    #[error("the {0} models are not loaded")]
+    StageNotLoaded(&'static str),
     /// Reading model files from disk failed (native only).
     #[error("reading {path}: {reason}")]
     Io {

@@ -11,6 +11,7 @@ use crate::attributes::Gender;
 use crate::detect::{confident_faces, Detection};
 use crate::evidence_crops::evidence_crop;
 use crate::liveness_cues::frame_cues;
+use crate::models::ModelStage;
 use crate::occlusion;
 use crate::passive_scores::LivenessScores;
 use crate::quality::{head_pose, sharpness_and_brightness, Quality};
@@ -90,12 +91,12 @@ pub struct MainFace {
     pub template: String,
     /// Passive liveness scores.
     pub liveness: LivenessScores,
-    /// Estimated age in years.
-    pub age: f32,
-    /// `"male"` or `"female"`.
-    pub gender: Gender,
-    /// Probability of the reported gender.
-    pub gender_confidence: f32,
+    /// Estimated age in years (`null` until the attribute stage is loaded).
+    pub age: Option<f32>,
+    /// `"male"` or `"female"` (`null` until the attribute stage is loaded).
+    pub gender: Option<Gender>,
+    /// Probability of the reported gender (`null` until the attribute stage is loaded).
+    pub gender_confidence: Option<f32>,
     /// Quality signals.
     pub quality: QualityOut,
 }
@@ -134,8 +135,27 @@ impl Engine {
         })
     }
 
+    /// Loads the tracker stage only: the live view runs at once; full analyses need
+    /// [`ModelStage::Match`] loaded with [`Engine::load_stage`].
+    pub fn load_tracker(files: &ModelFiles, detector_size: usize) -> Result<Self, Error> {
+        Ok(Engine {
+            pipeline: Pipeline::load_tracker(files, detector_size)?,
+        })
+    }
+
+    /// Verifies and loads one later stage.
+    pub fn load_stage(&mut self, stage: ModelStage, files: &ModelFiles) -> Result<(), Error> {
+        self.pipeline.load_stage(stage, files)
+    }
+
+    /// Whether `stage` is loaded.
+    pub fn has(&self, stage: ModelStage) -> bool {
+        self.pipeline.has(stage)
+    }
+
     /// Detects faces and derives guidance; with `full`, also runs every per-face stage on the
-    /// largest face. `now` is a millisecond clock.
+    /// largest face (an error while the match stage is not loaded; age and gender only with the
+    /// attribute stage). `now` is a millisecond clock.
     pub fn analyze(
         &self,
         frame: &Frame,
@@ -219,9 +239,9 @@ impl Engine {
         let main = MainFace {
             template: embedding.to_template().to_base64(),
             liveness: fa.liveness,
-            age: fa.attributes.age,
-            gender: fa.attributes.gender,
-            gender_confidence: fa.attributes.gender_confidence,
+            age: fa.attributes.as_ref().map(|a| a.age),
+            gender: fa.attributes.as_ref().map(|a| a.gender),
+            gender_confidence: fa.attributes.as_ref().map(|a| a.gender_confidence),
             quality: QualityOut::from(&q),
         };
         Ok((main, fa.mesh, occlusion))

@@ -8,7 +8,7 @@ use crate::detect::{Detection, Detector, DETECTOR_MODEL};
 use crate::embed::{Embedder, EMBEDDER_MODEL};
 use crate::frame::Frame;
 use crate::mesh::{FaceMesh, Mesh, MeshCues, MESH_MODEL};
-use crate::models::ModelFiles;
+use crate::models::{ModelFiles, ModelStage};
 use crate::passive_scores::{
     LivenessModels, LivenessScores, ANTISPOOF_SIZE, LIVENESS_CROP_EXPAND, LIVENESS_SIZE,
 };
@@ -36,8 +36,8 @@ pub struct FaceAnalysis {
     pub embedding: Vec<f32>,
     /// Passive liveness scores.
     pub liveness: LivenessScores,
-    /// Age and gender estimate.
-    pub attributes: Attributes,
+    /// Age and gender estimate (`None` when the attribute stage is not loaded).
+    pub attributes: Option<Attributes>,
     /// Quality signals for guidance.
     pub quality: Quality,
     /// Face-mesh cues: eye aspect ratios, head pose, mouth opening, face width.
@@ -65,44 +65,84 @@ pub struct StageTimes {
     pub attributes: f64,
 }
 
-/// All models, loaded and verified.
+/// The loaded models: always the tracker (detector and mesh), and the later stages once loaded
+/// ([`ModelStage`]).
 pub struct Pipeline {
     detector: Detector,
     mesh: FaceMesh,
-    embedder: Embedder,
-    liveness: LivenessModels,
-    attributes: FaceRes,
+    embedder: Option<Embedder>,
+    liveness: Option<LivenessModels>,
+    attributes: Option<FaceRes>,
 }
 
 impl Pipeline {
     /// Verifies every model against the manifest and loads it; `detector_size` is the square
     /// detector input side (a multiple of 32).
     pub fn load(files: &ModelFiles, detector_size: usize) -> Result<Self, Error> {
+        let mut p = Self::load_tracker(files, detector_size)?;
+        p.load_stage(ModelStage::Match, files)?;
+        p.load_stage(ModelStage::Attributes, files)?;
+        Ok(p)
+    }
+
+    /// Loads the tracker stage only (detection and mesh): enough for the live view.
+    pub fn load_tracker(files: &ModelFiles, detector_size: usize) -> Result<Self, Error> {
         Ok(Pipeline {
             detector: Detector::load(files.get(DETECTOR_MODEL)?, detector_size)?,
             mesh: FaceMesh::load(files.get(MESH_MODEL)?)?,
-            embedder: Embedder::load(files.get(EMBEDDER_MODEL)?)?,
-            liveness: LivenessModels::load(
-                files.get(passive_scores::ANTISPOOF_MODEL)?,
-                files.get(passive_scores::LIVENESS_MODEL)?,
-            )?,
-            attributes: FaceRes::load(files.get(attributes::FACERES_MODEL)?)?,
+            embedder: None,
+            liveness: None,
+            attributes: None,
         })
     }
 
+    /// Verifies and loads one later stage's models (the tracker is loaded at construction and
+    /// loading it again is a no-op); loading a stage twice replaces it.
+    pub fn load_stage(&mut self, stage: ModelStage, files: &ModelFiles) -> Result<(), Error> {
+        match stage {
+            ModelStage::Tracker => {}
+            ModelStage::Match => {
+                let embedder = Embedder::load(files.get(EMBEDDER_MODEL)?)?;
+                let liveness = LivenessModels::load(
+                    files.get(passive_scores::ANTISPOOF_MODEL)?,
+                    files.get(passive_scores::LIVENESS_MODEL)?,
+                )?;
+                self.embedder = Some(embedder);
+                self.liveness = Some(liveness);
+            }
+            ModelStage::Attributes => {
+                self.attributes = Some(FaceRes::load(files.get(attributes::FACERES_MODEL)?)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `stage`'s models are loaded.
+    pub fn has(&self, stage: ModelStage) -> bool {
+        match stage {
+            ModelStage::Tracker => true,
+            ModelStage::Match => self.embedder.is_some() && self.liveness.is_some(),
+            ModelStage::Attributes => self.attributes.is_some(),
+        }
+    }
+
+    fn need<T>(model: &Option<T>, stage: ModelStage) -> Result<&T, Error> {
+        model.as_ref().ok_or(Error::StageNotLoaded(stage.name()))
+    }
+
     /// The embedding model, for callers that build their own crops.
-    pub fn embedder(&self) -> &Embedder {
-        &self.embedder
+    pub fn embedder(&self) -> Result<&Embedder, Error> {
+        Self::need(&self.embedder, ModelStage::Match)
     }
 
     /// The age and gender model, for callers that build their own crops.
-    pub fn attributes(&self) -> &FaceRes {
-        &self.attributes
+    pub fn attributes(&self) -> Result<&FaceRes, Error> {
+        Self::need(&self.attributes, ModelStage::Attributes)
     }
 
     /// The passive liveness models, for callers that build their own crops.
-    pub fn liveness(&self) -> &LivenessModels {
-        &self.liveness
+    pub fn liveness(&self) -> Result<&LivenessModels, Error> {
+        Self::need(&self.liveness, ModelStage::Match)
     }
 
     /// Detection only: every face, strongest first.
@@ -143,7 +183,8 @@ impl Pipeline {
         Ok((faces, times))
     }
 
-    /// Runs every per-face stage on one detection.
+    /// Runs every per-face stage on one detection: needs the match stage; age and gender only
+    /// when the attribute stage is loaded.
     pub fn analyze_detection(
         &self,
         frame: &Frame,
@@ -151,6 +192,8 @@ impl Pipeline {
         times: &mut StageTimes,
         now: &dyn Fn() -> f64,
     ) -> Result<FaceAnalysis, Error> {
+        let embedder = self.embedder()?;
+        let liveness_models = self.liveness()?;
         let t = now();
         let mesh = self.mesh.run(frame, &d)?;
         let mesh_cues = MeshCues::measure(&mesh, frame);
@@ -161,13 +204,6 @@ impl Pipeline {
             name: DETECTOR_MODEL.into(),
             reason: "degenerate landmarks".into(),
         })?;
-        let crop_attr = face_crop(
-            frame,
-            d.bbox,
-            &d.landmarks,
-            ATTRIBUTE_CROP_EXPAND,
-            FACERES_SIZE,
-        );
         let crop128 = face_crop(
             frame,
             d.bbox,
@@ -185,15 +221,27 @@ impl Pipeline {
         times.align += now() - t;
 
         let t = now();
-        let embedding = self.embedder.embed(&aligned)?;
+        let embedding = embedder.embed(&aligned)?;
         times.embed += now() - t;
 
         let t = now();
-        let liveness = self.liveness.score(&crop128, &crop32)?;
+        let liveness = liveness_models.score(&crop128, &crop32)?;
         times.liveness += now() - t;
 
         let t = now();
-        let attributes = self.attributes.estimate(&crop_attr)?;
+        let attributes = match &self.attributes {
+            Some(a) => {
+                let crop = face_crop(
+                    frame,
+                    d.bbox,
+                    &d.landmarks,
+                    ATTRIBUTE_CROP_EXPAND,
+                    FACERES_SIZE,
+                );
+                Some(a.estimate(&crop)?)
+            }
+            None => None,
+        };
         times.attributes += now() - t;
 
         let (sharpness, brightness) = sharpness_and_brightness(&aligned);

@@ -33,12 +33,8 @@ fn every_labelled_portrait_has_one_face_with_sane_outputs() {
         for s in [f.liveness.antispoof, f.liveness.liveness] {
             assert!((0.0..=1.0).contains(&s), "{}: liveness score {s}", row[0]);
         }
-        assert!(
-            (1.0..100.0).contains(&f.attributes.age),
-            "{}: age {}",
-            row[0],
-            f.attributes.age
-        );
+        let age = f.attributes.as_ref().expect("every stage is loaded").age;
+        assert!((1.0..100.0).contains(&age), "{}: age {age}", row[0]);
         let [x, y, w, h] = f.bbox;
         for [lx, ly] in f.landmarks {
             assert!(
@@ -155,17 +151,22 @@ fn age_and_gender_are_plausible_on_labelled_portraits() {
         } else {
             Gender::Female
         };
-        gender_right += usize::from(f.attributes.gender == expected);
+        let a = f.attributes.expect("every stage is loaded");
+        gender_right += usize::from(a.gender == expected);
         let approx_age: f32 = row[2].parse().unwrap();
-        let err = (f.attributes.age - approx_age).abs();
+        let err = (a.age - approx_age).abs();
         eprintln!(
             "{}: {:?} {:.0} (label {approx_age})",
-            row[0], f.attributes.gender, f.attributes.age
+            row[0], a.gender, a.age
         );
         worst_age_error = worst_age_error.max(err);
         total_age_error += err;
     }
     let mae = total_age_error / rows.len() as f32;
+    eprintln!(
+        "age MAE {mae:.2} y, worst {worst_age_error:.1} y; gender right {gender_right}/{}",
+        rows.len()
+    );
     // Measured with faceres: 25/25 genders right; age MAE 5.2 years against labels that are
     // themselves only ±10 years, worst 13.
     assert!(

@@ -11,7 +11,7 @@ use fio_core::liveness::{FrameCues, Session};
 use fio_core::protocol::LivenessMode;
 use fio_core::LivenessAction;
 use fio_vision::manifest;
-use fio_vision::models::PIPELINE_MODELS;
+use fio_vision::models::{pipeline_models, ModelStage};
 use fio_vision::{Frame, ModelFiles};
 use js_sys::{Function, Reflect, Uint8Array};
 use serde::Serialize;
@@ -23,9 +23,13 @@ use fio_vision::frame_engine::{self, Engine, EvidenceSlots};
 const TS_TYPES: &str = r#"
 export interface ModelManifest {
   models: { name: string; file: string; sha256: string; bytes: number }[];
-  /** Names of the models `FaceEngine` needs. */
+  /** Names of every model `FaceEngine` can load. */
   pipeline: string[];
+  /** The models of each stage, in loading order: `tracker` for the live view (needed by the
+   * constructor), `match` for full analyses, `attributes` for age and gender. */
+  stages: Record<ModelStage, string[]>;
 }
+export type ModelStage = "tracker" | "match" | "attributes";
 export type Guidance = "noFace" | "manyFaces" | "moveCloser" | "moveBack" | "holdStill" | "moreLight" | "faceTheCamera" | "uncoverFace" | "ok";
 export interface DetectedFace {
   /** [x, y, w, h] in frame pixels. */
@@ -38,9 +42,10 @@ export interface MainFace {
   /** Base64 int8 template (fio_core::Template); the float embedding never leaves wasm. */
   template: string;
   liveness: { antispoof: number; liveness: number };
-  age: number;
-  gender: "male" | "female";
-  genderConfidence: number;
+  /** `null` until the `attributes` stage is loaded. */
+  age: number | null;
+  gender: "male" | "female" | null;
+  genderConfidence: number | null;
   quality: {
     facePx: number; faceFraction: number; sharpness: number; brightness: number;
     yawDeg: number; pitchDeg: number; rollDeg: number; alignmentResidual: number;
@@ -127,6 +132,7 @@ struct ManifestModel {
 struct ManifestOut {
     models: Vec<ManifestModel>,
     pipeline: Vec<&'static str>,
+    stages: std::collections::BTreeMap<&'static str, &'static [&'static str]>,
 }
 
 /// The compiled-in model manifest: every model, and the names `FaceEngine` needs.
@@ -144,7 +150,11 @@ pub fn manifest() -> Result<JsValue, JsError> {
         .collect();
     to_js(&ManifestOut {
         models,
-        pipeline: PIPELINE_MODELS.to_vec(),
+        pipeline: pipeline_models().collect(),
+        stages: ModelStage::ALL
+            .into_iter()
+            .map(|s| (s.name(), s.models()))
+            .collect(),
     })
 }
 
@@ -197,9 +207,10 @@ pub struct FaceEngine {
 
 #[wasm_bindgen]
 impl FaceEngine {
-    /// `models` maps manifest names (see `manifest().pipeline`) to file bytes (`Uint8Array` or
-    /// `ArrayBuffer`); each is checked against the compiled-in sha256. `detectorSize` is the square
-    /// detector input side, a multiple of 32 (320 for webcam frames, 640 for photos).
+    /// `models` maps manifest names to file bytes (`Uint8Array` or `ArrayBuffer`); each is
+    /// checked against the compiled-in sha256. The `tracker` stage's models are required; a later
+    /// stage is loaded too when all its models are given. `detectorSize` is the square detector
+    /// input side, a multiple of 32 (320 for webcam frames, 640 for photos).
     #[wasm_bindgen(constructor)]
     #[allow(non_snake_case)] // the JS parameter name
     pub fn new(
@@ -208,33 +219,49 @@ impl FaceEngine {
         detectorSize: u32,
     ) -> Result<FaceEngine, JsError> {
         console_error_panic_hook::set_once();
-        if !models.is_object() {
-            return Err(JsError::new(
-                "models must be an object mapping model names to Uint8Array",
-            ));
-        }
-        let mut files = ModelFiles::default();
-        for name in PIPELINE_MODELS {
-            let value = Reflect::get(models, &name.into()).unwrap_or(JsValue::UNDEFINED);
-            let bytes = if let Some(a) = value.dyn_ref::<Uint8Array>() {
-                a.to_vec()
-            } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
-                Uint8Array::new(b).to_vec()
-            } else if value.is_undefined() || value.is_null() {
-                return Err(JsError::new(&format!("model {name} is missing")));
-            } else {
-                return Err(JsError::new(&format!(
-                    "model {name} must be a Uint8Array or ArrayBuffer"
-                )));
-            };
-            files.insert(name, bytes);
-        }
-        let engine = Engine::load(&files, detectorSize as usize)
+        let files = model_files(models, ModelStage::Tracker)?;
+        let mut engine = Engine::load_tracker(&files, detectorSize as usize)
             .map_err(|e| JsError::new(&e.to_string()))?;
+        for stage in [ModelStage::Match, ModelStage::Attributes] {
+            let given = stage
+                .models()
+                .iter()
+                .all(|n| Reflect::has(models, &(*n).into()).unwrap_or(false));
+            if given {
+                let files = model_files(models, stage)?;
+                engine
+                    .load_stage(stage, &files)
+                    .map_err(|e| JsError::new(&e.to_string()))?;
+            }
+        }
         Ok(FaceEngine {
             engine,
             clock: Clock::new(),
         })
+    }
+
+    /// Loads a later stage (`"match"` or `"attributes"`) from `models` (as for the constructor).
+    #[wasm_bindgen(js_name = loadStage)]
+    pub fn load_stage(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "ModelStage")] stage: &str,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, Uint8Array | ArrayBuffer>")]
+        models: &JsValue,
+    ) -> Result<(), JsError> {
+        let stage = parse_stage(stage)?;
+        let files = model_files(models, stage)?;
+        self.engine
+            .load_stage(stage, &files)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Whether `stage`'s models are loaded.
+    #[wasm_bindgen(js_name = hasStage)]
+    pub fn has_stage(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ModelStage")] stage: &str,
+    ) -> Result<bool, JsError> {
+        Ok(self.engine.has(parse_stage(stage)?))
     }
 
     /// Analyses one RGBA frame (`ImageData.data`). With `full == false` only detection and
@@ -256,6 +283,40 @@ impl FaceEngine {
             .map_err(|e| JsError::new(&e.to_string()))?;
         to_js(&analysis)
     }
+}
+
+fn parse_stage(name: &str) -> Result<ModelStage, JsError> {
+    ModelStage::from_name(name).ok_or_else(|| {
+        JsError::new(&format!(
+            "unknown model stage {name:?} (tracker, match, attributes)"
+        ))
+    })
+}
+
+/// The bytes of `stage`'s models out of a JS object keyed by manifest name.
+fn model_files(models: &JsValue, stage: ModelStage) -> Result<ModelFiles, JsError> {
+    if !models.is_object() {
+        return Err(JsError::new(
+            "models must be an object mapping model names to Uint8Array",
+        ));
+    }
+    let mut files = ModelFiles::default();
+    for &name in stage.models() {
+        let value = Reflect::get(models, &name.into()).unwrap_or(JsValue::UNDEFINED);
+        let bytes = if let Some(a) = value.dyn_ref::<Uint8Array>() {
+            a.to_vec()
+        } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+            Uint8Array::new(b).to_vec()
+        } else if value.is_undefined() || value.is_null() {
+            return Err(JsError::new(&format!("model {name} is missing")));
+        } else {
+            return Err(JsError::new(&format!(
+                "model {name} must be a Uint8Array or ArrayBuffer"
+            )));
+        };
+        files.insert(name, bytes);
+    }
+    Ok(files)
 }
 
 /// One ceremony's capture schedule (`fio_core::capture_schedule`): which frames are fully
