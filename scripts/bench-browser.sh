@@ -10,6 +10,8 @@
 #   bash scripts/bench-browser.sh
 #   RUNS=20 WARMUP=5 VISITS=3   samples per frame size and mode / discarded rounds / cold+warm visits
 #   BENCH_SKIP_BUILD=1          reuse what the previous run built and staged
+#   BENCH_NOSIMD=0              leave the no-SIMD build and its rows out (its first build of tract
+#                               takes ~15 min)
 #   BENCH_REF=HEAD              build wasm, native helper, library and models from `git archive REF`
 #                               (a consistent snapshot when the work tree is being edited) instead
 #                               of the work tree; fixtures, node_modules and the edge server stay
@@ -99,7 +101,7 @@ export NATIVE_BIN
 
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   build_wasm simd "-C target-feature=+simd128"
-  build_wasm nosimd "" --no-simd
+  [ "${BENCH_NOSIMD:-1}" = 0 ] || build_wasm nosimd "" --no-simd
 
   step "cargo build $native_dir (release)"
   # Its own workspace; the repo's Cargo.lock pins the same versions (--offline: no new ones).

@@ -12,7 +12,8 @@
 //
 // Environment (set by the script): BENCH_DIR (staging: www/, pkg-nosimd/, frames/, page/),
 // NATIVE_BIN, RUNS (samples per frame size and mode, default 20), WARMUP (default 5),
-// VISITS (cold+warm page visits, default 3), BENCH_OUT, CHROMIUM, FIO_VIDEO.
+// VISITS (cold+warm page visits, default 3), BENCH_NOSIMD (0: no no-SIMD rows), BENCH_OUT,
+// CHROMIUM, FIO_VIDEO.
 
 import { spawn } from "node:child_process";
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -28,6 +29,9 @@ const BENCH = resolve(env.BENCH_DIR || join(ROOT, "target/bench-browser"));
 const RUNS = Number(env.RUNS || 20);
 const WARMUP = Number(env.WARMUP || 5);
 const VISITS = Number(env.VISITS || 3);
+// BENCH_NOSIMD=0 (set by the script) leaves the no-SIMD build out: its first build of tract
+// takes ~15 min on 2 cores.
+const NOSIMD = env.BENCH_NOSIMD !== "0";
 const OUT = resolve(env.BENCH_OUT || join(ROOT, "artifacts/bench/browser.json"));
 const CHROMIUM = env.CHROMIUM || "/usr/bin/chromium";
 const VIDEO = env.FIO_VIDEO || join(ROOT, "fixtures/data/video/cap12.y4m");
@@ -322,7 +326,7 @@ async function perFrame(chromium, frames) {
 
     log("loading the engine (SIMD, then no-SIMD) in the page's worker");
     result.load.simd = await page.evaluate(() => window.bench.initFio("simd", "/fiojs/wasm/"));
-    result.load.nosimd = await page.evaluate(() => window.bench.initFio("nosimd", "/fiojs-nosimd/wasm/"));
+    if (NOSIMD) result.load.nosimd = await page.evaluate(() => window.bench.initFio("nosimd", "/fiojs-nosimd/wasm/"));
     server.responses.length = 0;
 
     log("loading @vladmandic/human (tfjs WASM backend)");
@@ -343,8 +347,8 @@ async function perFrame(chromium, frames) {
     const impls = [
       ["native", (i, full) => native.analyze(i, full)],
       ["simd", (i, full) => page.evaluate(([i, full]) => window.bench.fio("simd", i, full), [i, full])],
-      ["nosimd", (i, full) => page.evaluate(([i, full]) => window.bench.fio("nosimd", i, full), [i, full])],
     ];
+    if (NOSIMD) impls.push(["nosimd", (i, full) => page.evaluate(([i, full]) => window.bench.fio("nosimd", i, full), [i, full])]);
     if (human) impls.push(["human", (i, full) => page.evaluate(([i, full]) => window.bench.humanDetect(i, full), [i, full])]);
 
     const groups = [
@@ -534,7 +538,7 @@ function report(pf, visits, meta) {
       };
       line("2", "native tract (fio_wasm::engine)", "native", "ms", "—");
       line("1", "wasm SIMD, in worker", "simd", "ms", `${ratio(m("simd"), m("native"))} native`);
-      line("1", "wasm no-SIMD, in worker", "nosimd", "ms", `${ratio(m("nosimd"), m("simd"))} SIMD`);
+      if (NOSIMD) line("1", "wasm no-SIMD, in worker", "nosimd", "ms", `${ratio(m("nosimd"), m("simd"))} SIMD`);
       line("1", "wasm SIMD, round trip from page", "simd", "roundTrip", `${ratio(m("simd", "roundTrip"), m("simd"))} in-worker`);
       if (human) line("3", humanLabel, "human", "ms", `${ratio(m("human"), m("simd"))} wasm SIMD`);
     }
