@@ -136,9 +136,12 @@ impl Template {
         self.inv_norm
     }
 
-    /// Cosine similarity with another template.
+    /// Cosine similarity with another template, within -1..=1.
     pub fn similarity(&self, other: &Template) -> f32 {
-        dot_i8(&self.values, &other.values) as f32 * self.inv_norm * other.inv_norm
+        // f32 rounding of the inverse norms can put two identical templates at 1.0000001; the
+        // liveness report carries this value and the edge refuses one outside -1..1.
+        (dot_i8(&self.values, &other.values) as f32 * self.inv_norm * other.inv_norm)
+            .clamp(-1.0, 1.0)
     }
 
     /// Dequantises back to a unit-norm embedding.
@@ -198,6 +201,30 @@ impl Template {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_template_compared_with_itself_is_at_most_one() {
+        // Identical frames (a camera repeating a frame) give identical templates.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut above = 0;
+        for _ in 0..2000 {
+            let v: Vec<f32> = (0..EMBEDDING_DIM)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                })
+                .collect();
+            let t = Embedding::new(v).unwrap().to_template();
+            let raw = dot_i8(t.values(), t.values()) as f32 * t.inv_norm() * t.inv_norm();
+            above += usize::from(raw > 1.0);
+            let s = t.similarity(&t);
+            assert!(s <= 1.0 && s > 0.9999, "{s}");
+        }
+        // The clamp is needed: without it some of these land above 1.
+        assert!(above > 0, "no vector rounded above 1");
+    }
 
     /// Deterministic pseudo-random embedding for tests (xorshift).
     pub(crate) fn test_embedding(seed: u64) -> Embedding {
