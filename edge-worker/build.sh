@@ -27,10 +27,11 @@ rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown \
 
 # Edge re-verification and /faceverify, /agecheck load the widget's models from the static
 # assets (www/models/, which scripts/build-js.sh fills for the demo site); make sure the ones
-# they need are there even when build-js.sh has not run (a fresh clone's edge tests).
+# they need are there even when build-js.sh has not run (a fresh clone's edge tests), and are
+# the ones the manifest compiled into the worker names (a model rebuilt since is copied again).
 mkdir -p "$ROOT/www/models"
 for m in retinaface_mnet025 face_landmark mobilefacenet antispoof liveness faceres; do
-  [ -f "$ROOT/www/models/$m.onnx" ] || cp "$ROOT/models/$m.onnx" "$ROOT/www/models/"
+  cmp -s "$ROOT/models/$m.onnx" "$ROOT/www/models/$m.onnx" || cp "$ROOT/models/$m.onnx" "$ROOT/www/models/"
 done
 
 # The worker links tract (fio-vision) like fio-wasm: same RUSTFLAGS and target dir as
