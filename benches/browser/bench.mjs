@@ -12,8 +12,8 @@
 //
 // Environment (set by the script): BENCH_DIR (staging: www/, pkg-nosimd/, frames/, page/),
 // NATIVE_BIN, RUNS (samples per frame size and mode, default 20), WARMUP (default 5),
-// VISITS (cold+warm page visits, default 3), BENCH_NOSIMD (0: no no-SIMD rows), BENCH_OUT,
-// CHROMIUM, FIO_VIDEO.
+// VISITS (cold+warm page visits, default 3), BENCH_NOSIMD (0: no no-SIMD rows),
+// BENCH_EXTRA_WASM (label=dir,...: more fio-wasm builds to time), BENCH_OUT, CHROMIUM, FIO_VIDEO.
 
 import { spawn } from "node:child_process";
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -32,6 +32,16 @@ const VISITS = Number(env.VISITS || 3);
 // BENCH_NOSIMD=0 (set by the script) leaves the no-SIMD build out: its first build of tract
 // takes ~15 min on 2 cores.
 const NOSIMD = env.BENCH_NOSIMD !== "0";
+// Other wasm-bindgen outputs of fio-wasm (same models) to time next to the shipped SIMD build:
+// BENCH_EXTRA_WASM="label=dir,label2=dir2" (build-profile experiments; README ablation).
+const FLAVOURS = [
+  ...(NOSIMD ? [["nosimd", join(BENCH, "pkg-nosimd"), "no-SIMD"]] : []),
+  ...(env.BENCH_EXTRA_WASM || "").split(",").filter(Boolean).map((x) => {
+    const [label, dir] = x.split("=");
+    if (!/^[a-z0-9-]+$/.test(label) || !dir) throw new Error(`BENCH_EXTRA_WASM: bad entry ${x}`);
+    return [label, resolve(dir), label];
+  }),
+];
 const OUT = resolve(env.BENCH_OUT || join(ROOT, "artifacts/bench/browser.json"));
 const CHROMIUM = env.CHROMIUM || "/usr/bin/chromium";
 const VIDEO = env.FIO_VIDEO || join(ROOT, "fixtures/data/video/cap12.y4m");
@@ -301,7 +311,7 @@ async function perFrame(chromium, frames) {
   const server = await staticServer({
     "/bench/": join(BENCH, "page"),
     "/frames/": join(BENCH, "frames"),
-    "/fiojs-nosimd/wasm/": join(BENCH, "pkg-nosimd"),
+    ...Object.fromEntries(FLAVOURS.map(([name, dir]) => [`/fiojs-${name}/wasm/`, dir])),
     "/human/": join(HUMAN_DIR, "dist"),
     "/human-models/": join(HUMAN_DIR, "models"),
     "/tfjs-wasm/": TFJS_WASM_DIR,
@@ -326,7 +336,9 @@ async function perFrame(chromium, frames) {
 
     log("loading the engine (SIMD, then no-SIMD) in the page's worker");
     result.load.simd = await page.evaluate(() => window.bench.initFio("simd", "/fiojs/wasm/"));
-    if (NOSIMD) result.load.nosimd = await page.evaluate(() => window.bench.initFio("nosimd", "/fiojs-nosimd/wasm/"));
+    for (const [name] of FLAVOURS) {
+      result.load[name] = await page.evaluate((n) => window.bench.initFio(n, `/fiojs-${n}/wasm/`), name);
+    }
     server.responses.length = 0;
 
     log("loading @vladmandic/human (tfjs WASM backend)");
@@ -348,7 +360,9 @@ async function perFrame(chromium, frames) {
       ["native", (i, full) => native.analyze(i, full)],
       ["simd", (i, full) => page.evaluate(([i, full]) => window.bench.fio("simd", i, full), [i, full])],
     ];
-    if (NOSIMD) impls.push(["nosimd", (i, full) => page.evaluate(([i, full]) => window.bench.fio("nosimd", i, full), [i, full])]);
+    for (const [name] of FLAVOURS) {
+      impls.push([name, (i, full) => page.evaluate(([n, i, full]) => window.bench.fio(n, i, full), [name, i, full])]);
+    }
     if (human) impls.push(["human", (i, full) => page.evaluate(([i, full]) => window.bench.humanDetect(i, full), [i, full])]);
 
     const groups = [
@@ -538,12 +552,18 @@ function report(pf, visits, meta) {
       };
       line("2", "native tract (fio_wasm::engine)", "native", "ms", "—");
       line("1", "wasm SIMD, in worker", "simd", "ms", `${ratio(m("simd"), m("native"))} native`);
-      if (NOSIMD) line("1", "wasm no-SIMD, in worker", "nosimd", "ms", `${ratio(m("nosimd"), m("simd"))} SIMD`);
+      for (const [name, , label] of FLAVOURS) line("1", `wasm ${label}, in worker`, name, "ms", `${ratio(m(name), m("simd"))} SIMD`);
       line("1", "wasm SIMD, round trip from page", "simd", "roundTrip", `${ratio(m("simd", "roundTrip"), m("simd"))} in-worker`);
       if (human) line("3", humanLabel, "human", "ms", `${ratio(m("human"), m("simd"))} wasm SIMD`);
     }
   }
   if (!human) row("3", `@vladmandic/human: did not run (${pf.humanError || "unknown"})`, "—", "—", 0, "—");
+  // Engine start in the bench page's worker: wasm fetch + compile, then the tracker stage, then
+  // every stage. SIMD goes first and fetches the models; the others read them from the Cache API.
+  for (const [name, label] of [["simd", "SIMD"], ...FLAVOURS.map(([n, , l]) => [n, l])]) {
+    const l = pf.load[name];
+    if (l) row("1", `engine start, wasm ${label}: to the tracker stage (median col.) / to every stage (p90 col.) (ms)`, f1(l.trackerMs), f1(l.loadMs), 1, "—");
+  }
 
   const ok = visits.filter((v) => v.ok);
   const kb = (x) => (Number.isFinite(x) ? `${(x / 1e3).toFixed(1)} kB` : "—");
