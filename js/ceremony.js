@@ -30,6 +30,7 @@ import { pinProblem, DEFAULT_PIN_POLICY } from "./params.js";
 import { resolveLocale, strings, format } from "./locales/index.js";
 import { Widget } from "./widget/widget.js";
 import { sealEvidence } from "./evidence-seal.js";
+import { wasmSimdSupported } from "./engine.js";
 
 // Samples per ceremony, their span, the gap between full analyses and the prompts' cadence are
 // fio_core::capture_schedule's (run by the engine worker), which the liveness bench replays.
@@ -185,6 +186,11 @@ export class Ceremony {
 
   async flow() {
     if (typeof document === "undefined" || !document.body) throw new FioError(E.UI_NOT_READY, "no DOM");
+    if (!wasmSimdSupported()) {
+      // Said before the camera prompt: without SIMD the engine's module cannot even compile.
+      this.mountWidget();
+      throw new FioError(E.PROCESSING_ERR, "this browser cannot run the face engine: WebAssembly SIMD is unavailable (Chrome/Edge 91+, Firefox 89+, Safari 16.4+)");
+    }
     // Models load while the user reads the intro / grants the camera.
     this.engineReady = this.engine.ready();
     this.engineReady.catch(() => {});

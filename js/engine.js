@@ -5,6 +5,19 @@ import { ERROR_CODES, FioError, sameAsCore } from "./errors.js";
 
 const engines = new Map();
 
+// (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt): valid only where WebAssembly SIMD is.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+/** Whether this browser can run the engine's wasm (built with SIMD: Chrome/Edge 91+, Firefox
+ * 89+, Safari 16.4+). Checked before the camera is asked for. */
+export function wasmSimdSupported() {
+  try {
+    return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
 function sameOrigin(url) {
   try {
     return typeof location !== "undefined" && new URL(url).origin === location.origin;

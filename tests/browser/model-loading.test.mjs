@@ -100,3 +100,26 @@ for (const [stage, file] of [["tracker", TRACKER[0]], ["match", MATCH[0]], ["att
     await ctx.close();
   });
 }
+
+test("a browser without WebAssembly SIMD → PROCESSING_ERR naming SIMD, before the camera prompt and any model download", async (t) => {
+  const edge = await useEdge();
+  const app = await createApp(edge, {});
+  const ctx = await launch(t, { videoFile: video("cap12") });
+  // What an old browser reports: no module using v128 validates.
+  await ctx.page.addInitScript(() => {
+    WebAssembly.validate = () => false;
+    window.__cameraAsks = 0;
+    const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = (c) => { window.__cameraAsks++; return gum(c); };
+  });
+  const requests = recordModelRequests(ctx.page);
+  await openFio(ctx.page, edge, app.publicId, { options: { debug: true } });
+  const r = await ceremony(ctx, { method: "authenticate", params: {}, timeoutMs: 30_000 });
+  assert.equal(r.ok, false, describe(r));
+  assert.equal(r.code, FIO.PROCESSING_ERR, `code ${codeName(r.code)}: ${describe(r)}`);
+  const seen = await ctx.page.evaluate(() => ({ asks: window.__cameraAsks, error: window.__openfioDebug && window.__openfioDebug.lastError }));
+  assert.match(String(seen.error && seen.error.message), /SIMD/, JSON.stringify(seen.error));
+  assert.equal(seen.asks, 0, "the camera was not asked for");
+  assert.deepEqual(requests, [], "no model was downloaded");
+  await ctx.close();
+});
