@@ -35,8 +35,9 @@ for m in retinaface_mnet025 face_landmark mobilefacenet antispoof liveness facer
 done
 
 # The worker links tract (fio-vision) like fio-wasm: same RUSTFLAGS and target dir as
-# fio-wasm/build.sh's SIMD flavour, so tract is compiled once for both (~9 min on 2 cores).
+# fio-wasm/build.sh's SIMD flavour, and the same profile, so tract is compiled once for both.
 export RUSTFLAGS="-C target-feature=+simd128"
+source "$ROOT/scripts/wasm-profile.sh"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/wasm-simd"
 WASM_BINDGEN_BIN="$(command -v wasm-bindgen)" \
 ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild" \

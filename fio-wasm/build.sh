@@ -48,6 +48,7 @@ if [ "$lock_ver" != "$cli_ver" ]; then
   exit 1
 fi
 
+source "$root/scripts/wasm-profile.sh"
 t0=$(date +%s)
 echo "== cargo build ($flavour) → $target_dir"
 (cd "$root" && RUSTFLAGS="$rustflags" cargo build --release --target wasm32-unknown-unknown \

@@ -29,7 +29,7 @@
 //       step has no crop
 //   ← {type:"progress", stage, loaded, total}   ← {type:"error", id, code, message}
 
-import { HttpError, fetchModelBytes } from "./model-fetch.js";
+import { HttpError, fetchModelFile } from "./model-fetch.js";
 
 const PROCESSING_ERR = 9;
 const FACE_MISMATCH = 6;
@@ -77,7 +77,7 @@ async function loadModel(cache, url, model, onBytes) {
   }
   let bytes;
   try {
-    bytes = await fetchModelBytes(url);
+    bytes = await fetchModelFile(url);
   } catch (e) {
     if (e instanceof HttpError) throw new Error(`model ${model.file}: ${e.message}`);
     throw new Error(`model ${model.file}: network error (${e.message})`);

@@ -1,6 +1,7 @@
-// Downloads one model file for the engine's Web Worker, never waiting forever: a response that
-// delivers no byte for `stallMs` is aborted and fetched again (`attempts` times in all). The
-// stall is measured, not the total time, so a large model on a slow link still completes.
+// Downloads one model file for the engine's Web Worker (its .gz copy where possible), never
+// waiting forever: a response that delivers no byte for `stallMs` is aborted and fetched again
+// (`attempts` times in all). The stall is measured, not the total time, so a large model on a
+// slow link still completes.
 // HTTP errors are answered at once (retrying a 404 does not help).
 
 /** Default: no byte for this long and the download is retried. */
@@ -9,7 +10,12 @@ export const STALL_MS = 15_000;
 export const ATTEMPTS = 3;
 
 /** An HTTP error answer: not retried. */
-export class HttpError extends Error {}
+export class HttpError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
 
 /**
  * The bytes at `url` (Uint8Array). Throws HttpError on an HTTP error status, and an Error naming
@@ -27,7 +33,7 @@ export async function fetchModelBytes(url, { stallMs = STALL_MS, attempts = ATTE
     try {
       arm();
       const res = await fetchImpl(url, { credentials: "omit", signal: ctrl.signal });
-      if (!res.ok) throw new HttpError(`HTTP ${res.status} from ${url}`);
+      if (!res.ok) throw new HttpError(`HTTP ${res.status} from ${url}`, res.status);
       const chunks = [];
       let size = 0;
       const reader = res.body.getReader();
@@ -54,4 +60,32 @@ export async function fetchModelBytes(url, { stallMs = STALL_MS, attempts = ATTE
     }
   }
   throw new Error(`${last?.message ?? last} (${attempts} attempts)`);
+}
+
+async function gunzip(bytes, url) {
+  try {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new Error(`cannot decompress ${url}: ${e.message}`);
+  }
+}
+
+/**
+ * The model file at `url`: its gzip copy `<url>.gz` where the browser can decompress it (the
+ * weights are int8 and barely compress, but Cloudflare does not compress .onnx at all), else, or
+ * when the server has no such copy (404), the plain file. The caller checks the sha256 of what
+ * this returns, the decompressed bytes.
+ */
+export async function fetchModelFile(url, opts = {}) {
+  if (typeof DecompressionStream === "function") {
+    let packed = null;
+    try {
+      packed = await fetchModelBytes(`${url}.gz`, opts);
+    } catch (e) {
+      if (!(e instanceof HttpError && e.status === 404)) throw e;
+    }
+    if (packed) return gunzip(packed, `${url}.gz`);
+  }
+  return fetchModelBytes(url, opts);
 }

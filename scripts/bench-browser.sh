@@ -81,7 +81,8 @@ build_wasm() {
   shift 2
   local raw="$CARGO_TARGET_DIR/wasm-$flavour/wasm32-unknown-unknown/release/fio_wasm.wasm"
   step "cargo build fio-wasm ($flavour) in $SRC"
-  (cd "$SRC" && RUSTFLAGS="$rustflags" cargo build --release --target wasm32-unknown-unknown -p fio-wasm \
+  # shellcheck source=wasm-profile.sh
+  (cd "$SRC" && source "$SRC/scripts/wasm-profile.sh" && RUSTFLAGS="$rustflags" cargo build --release --target wasm32-unknown-unknown -p fio-wasm \
     --target-dir "$CARGO_TARGET_DIR/wasm-$flavour")
   local sum
   sum="$(sha256sum "$raw" | cut -d' ' -f1)"
@@ -125,16 +126,7 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     --outfile="$www/fiojs/fio.js"
   "$ESBUILD" "$SRC/js/engine-worker.js" "${common[@]}" --format=esm --outfile="$www/fiojs/engine-worker.js"
   cp "$BENCH_DIR/pkg-simd/fio_wasm.js" "$BENCH_DIR/pkg-simd/fio_wasm_bg.wasm" "$www/fiojs/wasm/"
-  node --input-type=module - "$SRC" "$BENCH_DIR/pkg-simd" "$www/models" <<'JS'
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-const [root, pkg, out] = process.argv.slice(2);
-const wasm = await import(join(pkg, "fio_wasm.js"));
-wasm.initSync({ module: readFileSync(join(pkg, "fio_wasm_bg.wasm")) });
-const m = wasm.manifest();
-for (const name of m.pipeline) copyFileSync(join(root, "models", m.models.find((x) => x.name === name).file), join(out, m.models.find((x) => x.name === name).file));
-writeFileSync(join(out, "manifest.json"), readFileSync(join(root, "models/manifest.json")));
-JS
+  node "$ROOT/scripts/stage-models.mjs" "$SRC" "$BENCH_DIR/pkg-simd" "$www/models"
   cp "$SRC/benches/browser/page/index.html" "$BENCH_DIR/page/"
   # Bundles the benchmarked tree's js/engine.js (imported relatively).
   "$ESBUILD" "$SRC/benches/browser/page/bench-page.js" --bundle --target=es2020 --format=esm \

@@ -8,7 +8,8 @@
 #   dist/wasm/            fio-wasm's wasm-bindgen output (fio_wasm.js + fio_wasm_bg.wasm)
 #   dist/index.d.ts       TypeScript declarations
 #   www/fiojs/            copy of dist/ (served by the edge worker at /fiojs/)
-#   www/models/           the pipeline's .onnx files + manifest.json (served at /models/)
+#   www/models/           the pipeline's .onnx files, their .onnx.gz copies (what the widget
+#                         downloads) + manifest.json (served at /models/)
 # Builds fio-wasm first (fio-wasm/build.sh) when fio-wasm/pkg is missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -61,33 +62,7 @@ cp -R dist npm-package/dist
 rm -rf www/fiojs www/models
 mkdir -p www/fiojs www/models
 cp -R dist/. www/fiojs/
-# The models fio-wasm's pipeline uses (its manifest), plus the manifest itself.
-node --input-type=module - "$ROOT" "$PKG" <<'JS'
-import { copyFileSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
-import { createHash } from "node:crypto";
-const [root, pkg] = process.argv.slice(2);
-const manifest = JSON.parse(readFileSync(join(root, "models/manifest.json"), "utf8"));
-let pipeline = null;
-try {
-  const wasm = await import(join(pkg, "fio_wasm.js"));
-  const bytes = readFileSync(join(pkg, "fio_wasm_bg.wasm"));
-  wasm.initSync({ module: bytes });
-  const m = wasm.manifest();
-  pipeline = m.pipeline.map((p) => m.models.find((x) => x.name === p || x.file === p)).filter(Boolean);
-} catch (e) {
-  console.warn(`build-js.sh: could not read fio-wasm's manifest (${e.message}); copying every model`);
-}
-const wanted = pipeline || manifest.models;
-for (const m of wanted) {
-  const src = join(root, "models", m.file);
-  if (!existsSync(src)) throw new Error(`models/${m.file} missing`);
-  const got = createHash("sha256").update(readFileSync(src)).digest("hex");
-  if (m.sha256 && got !== m.sha256) throw new Error(`models/${m.file}: sha256 ${got} != ${m.sha256}`);
-  copyFileSync(src, join(root, "www/models", m.file));
-}
-writeFileSync(join(root, "www/models/manifest.json"), JSON.stringify(manifest, null, 2));
-console.log(`www/models: ${wanted.map((m) => m.file).join(", ")}`);
-JS
+# The models fio-wasm's pipeline uses (its manifest), their .gz copies, and the manifest.
+node scripts/stage-models.mjs "$ROOT" "$PKG" "$ROOT/www/models"
 ls -la dist dist/wasm | sed 's/^/  /'
 echo "==> dist/ and www/fiojs, www/models ready"

@@ -576,7 +576,7 @@ function report(pf, visits, meta) {
     row("4", `${cache} cache: bytes before the first analysed frame, decoded bodies (${req} requests: ${nm} × 304, ${models} model fetches; + ${kb(tot("headers"))} response headers)`, mb(tot("raw")), "—", vs.length, "—");
     if (cache === "cold") {
       row("4", "… as wrangler dev sent them (it gzips every response, models included)", mb(tot("wire")), "—", vs.length, `${ratio(tot("wire"), tot("raw"))} raw`);
-      row("4", "… as Cloudflare would serve them: brotli 11 / gzip 9 on wasm, JS, JSON, HTML, CSS; .onnx (octet-stream) uncompressed", `${mb(tot("cfBr"))} / ${mb(tot("cfGzip"))}`, "—", vs.length, `br ${ratio(tot("cfBr"), tot("raw"))} raw`);
+      row("4", "… as Cloudflare would serve them: brotli 11 / gzip 9 on wasm, JS, JSON, HTML, CSS; models (.onnx.gz, already gzip) as they are", `${mb(tot("cfBr"))} / ${mb(tot("cfGzip"))}`, "—", vs.length, `br ${ratio(tot("cfBr"), tot("raw"))} raw`);
       const cats = Object.keys(vs[0]?.bytes.by || {});
       const parts = cats.map((c) => `${c} ${mb(median(vs.map((v) => v.bytes.by[c]?.raw ?? 0)))} → br ${mb(median(vs.map((v) => v.bytes.by[c]?.allBr ?? 0)))}`);
       row("4", `… by kind, raw → brotli 11: ${parts.join("; ")}`, "", "", "", "");

@@ -4,6 +4,7 @@
 // PROCESSING_ERR, never a silent fallback, whichever stage it belongs to.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
@@ -18,12 +19,13 @@ const TRACKER = ["retinaface_mnet025", "face_landmark"].map(fileOf);
 const MATCH = ["mobilefacenet", "antispoof", "liveness"].map(fileOf);
 const ATTRIBUTES = [fileOf("faceres")];
 
-/** Model requests of the page and its worker: [{file, at}] (epoch ms when the request started). */
+/** Model requests of the page and its worker: [{file, at}] (epoch ms when the request started;
+ * `file` without the `.gz` of the compressed copy the widget fetches). */
 function recordModelRequests(page) {
   const seen = [];
   page.on("request", (r) => {
-    const m = /\/models\/([^/?]+)$/.exec(new URL(r.url()).pathname);
-    if (m) seen.push({ file: m[1], at: Date.now() });
+    const m = /\/models\/([^/?]+?)(\.gz)?$/.exec(new URL(r.url()).pathname);
+    if (m) seen.push({ file: m[1], packed: !!m[2], at: Date.now() });
   });
   return seen;
 }
@@ -49,7 +51,7 @@ test("authenticate: the first frame is analysed while the match models are still
   let release;
   const released = new Promise((r) => { release = r; });
   for (const f of MATCH) {
-    await ctx.page.context().route(`**/models/${f}`, async (route) => {
+    await ctx.page.context().route(`**/models/${f}*`, async (route) => {
       held.push(f);
       await released;
       await route.continue();
@@ -66,6 +68,7 @@ test("authenticate: the first frame is analysed while the match models are still
   const firstFrameAt = Date.now();
   ctx.log(`first analysed frame with ${JSON.stringify(held)} held; requests ${JSON.stringify(requests)}`);
   for (const f of TRACKER) assert.ok(requests.some((r) => r.file === f && r.at <= firstFrameAt), `${f} fetched before the first frame`);
+  assert.ok(requests.every((r) => r.packed), `only the .gz copies are downloaded: ${JSON.stringify(requests)}`);
   // The match models are asked for once the first frame is out (allow the worker's request and
   // the page's notification to race by a few ms), and were not answered yet.
   const early = requests.filter((r) => MATCH.includes(r.file) && r.at < firstFrameAt - 250);
@@ -84,11 +87,12 @@ for (const [stage, file] of [["tracker", TRACKER[0]], ["match", MATCH[0]], ["att
     const edge = await useEdge();
     const app = await createApp(edge, {});
     const ctx = await launch(t, { videoFile: video("cap12") });
-    await ctx.page.context().route(`**/models/${file}`, async (route) => {
+    await ctx.page.context().route(`**/models/${file}*`, async (route) => {
       const res = await route.fetch();
-      const body = Buffer.from(await res.body());
-      body[body.length >> 1] ^= 0xff; // one flipped byte
-      await route.fulfill({ response: res, body });
+      const packed = route.request().url().endsWith(".gz");
+      const body = Buffer.from(packed ? gunzipSync(await res.body()) : await res.body());
+      body[body.length >> 1] ^= 0xff; // one flipped byte of the model itself
+      await route.fulfill({ response: res, body: packed ? gzipSync(body) : body });
     });
     await openFio(ctx.page, edge, app.publicId, { options: { debug: true } });
     // Enrollment is the ceremony that needs every stage.

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, test } from "node:test";
-import { HttpError, fetchModelBytes } from "../../js/model-fetch.js";
+import { gzipSync } from "node:zlib";
+import { HttpError, fetchModelBytes, fetchModelFile } from "../../js/model-fetch.js";
 
 const BODY = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
 const hits = new Map();
@@ -13,7 +14,12 @@ let base;
 const server = http.createServer((req, res) => {
   const n = (hits.get(req.url) ?? 0) + 1;
   hits.set(req.url, n);
-  if (req.url === "/missing.onnx") {
+  if (req.url === "/packed.onnx.gz") {
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    res.end(gzipSync(BODY));
+  } else if (req.url === "/broken.onnx.gz") {
+    res.writeHead(200).end(Buffer.from("not gzip at all"));
+  } else if (req.url === "/missing.onnx" || req.url.endsWith(".gz")) {
     res.writeHead(404).end("not found");
   } else if (req.url === "/flaky.onnx" && n === 1) {
     // Headers and a first part, then nothing: the connection stays open.
@@ -58,4 +64,22 @@ test("a healthy download is fetched once, byte for byte", async () => {
   const bytes = await fetchModelBytes(`${base}/model.onnx`);
   assert.deepEqual(Buffer.from(bytes), BODY);
   assert.equal(hits.get("/model.onnx"), 1);
+});
+
+test("fetchModelFile takes the .gz copy and returns the decompressed bytes", async () => {
+  const bytes = await fetchModelFile(`${base}/packed.onnx`);
+  assert.deepEqual(Buffer.from(bytes), BODY);
+  assert.equal(hits.get("/packed.onnx"), undefined, "the plain file was not fetched");
+});
+
+test("fetchModelFile falls back to the plain file when there is no .gz copy (404)", async () => {
+  const bytes = await fetchModelFile(`${base}/plain.onnx`);
+  assert.deepEqual(Buffer.from(bytes), BODY);
+  assert.equal(hits.get("/plain.onnx.gz"), 1);
+  assert.equal(hits.get("/plain.onnx"), 1);
+});
+
+test("fetchModelFile: a .gz copy that does not decompress is an error naming it, not a fallback", async () => {
+  await assert.rejects(fetchModelFile(`${base}/broken.onnx`), /cannot decompress .*broken\.onnx\.gz/);
+  assert.equal(hits.get("/broken.onnx"), undefined);
 });

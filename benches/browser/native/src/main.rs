@@ -2,7 +2,7 @@
 //! stdin line: `<frame index> <0|1 full>` → one JSON line `{"ms", "timings", "faces", "main"}`.
 //!
 //! Times exactly what the browser worker's `engine.analyze()` call does inside wasm: RGBA →
-//! `Frame`, `fio_wasm::engine::Engine::analyze` (detection, guidance, and with `full` the
+//! `Frame`, `fio_vision::frame_engine::Engine::analyze` (what fio-wasm calls) (detection, guidance, and with `full` the
 //! template, liveness and age/gender of the largest face) and serialisation of the result.
 //! Single-threaded, like tract in the browser. A long-lived process so the orchestrator can
 //! interleave native and browser calls under the same machine load.
@@ -11,7 +11,7 @@ use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use fio_vision::{Frame, ModelFiles};
-use fio_wasm::engine::Engine;
+use fio_vision::frame_engine::Engine;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
