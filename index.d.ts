@@ -148,6 +148,9 @@ export interface OpenFioDebug {
   history: string[];
   lastAnalysis: unknown;
   lastError?: { code: FioErrorCode; name: keyof FioErrorCodes; message?: string } | null;
+  /** Where the engine's start went (ms): the wasm's fetch and compile, the tracker models'
+   * download and sha256, their load into tract. Set once the engine is ready. */
+  engineTimings?: { wasmMs: number; modelsMs: number; loadMs: number };
   [key: string]: unknown;
 }
 

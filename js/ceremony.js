@@ -275,6 +275,7 @@ export class Ceremony {
         off();
       }
       this.widget.setProgress(0);
+      if (this.debug && this.engine.info) this.debug.engineTimings = this.engine.info.timings;
     }
     if (this.attributesReady) {
       this.widget.setGuidance(this.s.loading, "loading");

@@ -8,7 +8,7 @@
 // stage loads after the first analysed frame, the attribute stage when a ceremony sends "prepare".
 //
 // Protocol (all messages carry the request `id`):
-//   → {type:"init", id, wasmBase, modelsBase, detectorSize}   ← {type:"ready", id, manifest, errorCodes}
+//   → {type:"init", id, wasmBase, modelsBase, detectorSize}   ← {type:"ready", id, manifest, errorCodes, timings}
 //   → {type:"prepare", id, stage}                              ← {type:"result", id}
 //       loads a model stage ("match", "attributes") if it is not loaded yet
 //   → {type:"analyze", id, frame, full, t}                     ← {type:"result", id, analysis}
@@ -142,15 +142,24 @@ function loadStage(stage) {
   return p;
 }
 
+let startTimings = null; // where the engine's start went (ms), for the debug object and the bench
+
 async function init({ wasmBase, modelsBase, detectorSize }) {
-  if (engine) return { manifest: wasm.manifest(), errorCodes: wasm.errorCodes() };
+  if (engine) return { manifest: wasm.manifest(), errorCodes: wasm.errorCodes(), timings: startTimings };
+  const t0 = performance.now();
   wasm = await import(new URL("fio_wasm.js", wasmBase).href);
   await wasm.default({ module_or_path: new URL("fio_wasm_bg.wasm", wasmBase).href });
+  const t1 = performance.now();
   modelsBaseUrl = modelsBase;
   const manifest = wasm.manifest();
   const models = await fetchStage(manifest, "tracker");
+  const t2 = performance.now();
   engine = new wasm.FaceEngine(models, detectorSize || 320);
-  return { manifest, errorCodes: wasm.errorCodes() };
+  const t3 = performance.now();
+  // wasm: fetch + compile + instantiate; models: the tracker's download (or Cache API) and sha256;
+  // load: fio-wasm's own sha256 check, tract's parse and optimisation of the tracker models.
+  startTimings = { wasmMs: t1 - t0, modelsMs: t2 - t1, loadMs: t3 - t2 };
+  return { manifest, errorCodes: wasm.errorCodes(), timings: startTimings };
 }
 
 function pixels(frame) {

@@ -125,7 +125,7 @@ export class Engine {
         modelsBase: this.cfg.modelsBase,
         detectorSize: this.cfg.detectorSize || 320,
       }).then((r) => {
-        this.info = { manifest: r.manifest, errorCodes: r.errorCodes };
+        this.info = { manifest: r.manifest, errorCodes: r.errorCodes, timings: r.timings };
         if (!sameAsCore(r.errorCodes) && typeof console !== "undefined") {
           console.warn("[fio.js] fio-wasm's errorCodes() differ from the JS table");
         }

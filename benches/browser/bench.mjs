@@ -465,7 +465,7 @@ async function demoVisits(chromium) {
       await page.evaluate(() => { window.__bench.clickAt = performance.now(); document.getElementById("authenticate").click(); });
       await page.waitForFunction(() => window.__bench.firstFrameAt || window.__openfioDebug?.lastError, null, { timeout: 300_000, polling: 20 });
       const responses = proxy.take();
-      const b = await page.evaluate(() => ({ ...window.__bench, lastError: window.__openfioDebug?.lastError || null }));
+      const b = await page.evaluate(() => ({ ...window.__bench, lastError: window.__openfioDebug?.lastError || null, engineTimings: window.__openfioDebug?.engineTimings || null }));
       await page.evaluate(() => window.faceio.restartSession()).catch(() => {});
       const st = (name) => b.states.find((s) => s[0] === name)?.[1];
       const rec = {
@@ -477,6 +477,7 @@ async function demoVisits(chromium) {
         constructToFirstFrameMs: b.firstFrameAt - b.constructedAt,
         authenticateToFirstFrameMs: b.firstFrameAt - b.clickAt,
         authenticateToScanningMs: st("capturing") - b.clickAt,
+        engineTimings: b.engineTimings,
         navToFirstFrameMs: b.firstFrameAt,
         states: b.states.map(([s, t]) => [s, Math.round(t)]),
         bytes: byteTotals(responses),
@@ -593,6 +594,11 @@ function report(pf, visits, meta) {
     row("5", `new faceIO("demo") → first analysed frame, ${cache} (ms)`, f1(median(xs)), f1(quantile(xs, 1)) + " (max)", vs.length, "—");
     const ys = vs.map((v) => v.authenticateToScanningMs);
     row("5", `… of which authenticate() → engine ready + camera running (scanning), ${cache} (ms)`, f1(median(ys)), f1(quantile(ys, 1)) + " (max)", vs.length, "—");
+    const et = vs.map((v) => v.engineTimings).filter(Boolean);
+    for (const [k, what] of [["wasmMs", "wasm fetch + compile + instantiate"], ["modelsMs", "tracker models: download or Cache API + sha256"], ["loadMs", "tracker models: fio-wasm's check + tract parse/optimise"]]) {
+      const zs = et.map((e) => e[k]);
+      if (zs.length) row("5", `… engine start, ${what}, ${cache} (ms; in the worker, overlaps the camera start)`, f1(median(zs)), f1(quantile(zs, 1)) + " (max)", zs.length, "—");
+    }
   }
   const failed = visits.filter((v) => !v.ok);
   if (failed.length) row("5", `visits that never analysed a frame: ${failed.length} (${failed.map((v) => JSON.stringify(v.lastError)).join("; ")})`, "—", "—", failed.length, "—");

@@ -115,8 +115,19 @@ export class EdgeInstance {
     return dst;
   }
 
-  /** Spawns wrangler dev and waits until the worker answers HTTP. */
+  /** Spawns wrangler dev and waits until the worker answers HTTP. A port taken between
+   * freePort() and wrangler's bind (another spec's process got it) is retried on fresh ports. */
   async start() {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (e) {
+        if (attempt >= 3 || !/Address already in use/.test(e.message)) throw e;
+      }
+    }
+  }
+
+  async startOnce() {
     this.port = await freePort();
     const inspectorPort = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
