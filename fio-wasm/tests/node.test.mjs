@@ -358,9 +358,18 @@ test('corrupt or missing models are refused by name', () => {
   const bad = { ...models, mobilefacenet: models.mobilefacenet.slice() };
   bad.mobilefacenet[1000] ^= 0xff;
   assert.throws(() => new simd.FaceEngine(bad, 320), (e) => e instanceof Error && /mobilefacenet/.test(e.message) && /sha256/.test(e.message));
-  const missing = { ...models };
-  delete missing.faceres;
-  assert.throws(() => new simd.FaceEngine(missing, 320), (e) => e instanceof Error && /faceres/.test(e.message));
+  const noTracker = { ...models };
+  delete noTracker.retinaface_mnet025;
+  assert.throws(() => new simd.FaceEngine(noTracker, 320), (e) => e instanceof Error && /retinaface_mnet025/.test(e.message));
+  // A later stage whose models are not all given is simply not loaded yet; loading it without
+  // them names the missing one.
+  const noAttributes = { ...models };
+  delete noAttributes.faceres;
+  const staged = new simd.FaceEngine(noAttributes, 320);
+  assert.equal(staged.hasStage('match'), true);
+  assert.equal(staged.hasStage('attributes'), false);
+  assert.throws(() => staged.loadStage('attributes', {}), (e) => e instanceof Error && /faceres/.test(e.message));
+  assert.throws(() => staged.loadStage('faces', models), /unknown model stage/);
   assert.throws(() => new simd.FaceEngine({ ...models, antispoof: 'x' }, 320), /antispoof/);
   assert.throws(() => new simd.FaceEngine(models, 100), /multiple of 32/);
 });
