@@ -5,8 +5,7 @@ use crate::Error;
 /// A group of models loaded together. The browser loads them in this order and only when needed:
 /// the tracker before the first frame, the match models while the user is being tracked, the
 /// attribute model only for an enrollment (age and gender are enrollment details).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelStage {
     /// Detection and face mesh: the live view (guidance, blinks, head turns).
     Tracker,

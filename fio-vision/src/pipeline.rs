@@ -70,8 +70,8 @@ pub struct StageTimes {
 pub struct Pipeline {
     detector: Detector,
     mesh: FaceMesh,
-    embedder: Option<Embedder>,
-    liveness: Option<LivenessModels>,
+    /// The match stage: embedder and passive liveness models, loaded together.
+    matching: Option<(Embedder, LivenessModels)>,
     attributes: Option<FaceRes>,
 }
 
@@ -90,8 +90,7 @@ impl Pipeline {
         Ok(Pipeline {
             detector: Detector::load(files.get(DETECTOR_MODEL)?, detector_size)?,
             mesh: FaceMesh::load(files.get(MESH_MODEL)?)?,
-            embedder: None,
-            liveness: None,
+            matching: None,
             attributes: None,
         })
     }
@@ -107,8 +106,7 @@ impl Pipeline {
                     files.get(passive_scores::ANTISPOOF_MODEL)?,
                     files.get(passive_scores::LIVENESS_MODEL)?,
                 )?;
-                self.embedder = Some(embedder);
-                self.liveness = Some(liveness);
+                self.matching = Some((embedder, liveness));
             }
             ModelStage::Attributes => {
                 self.attributes = Some(FaceRes::load(files.get(attributes::FACERES_MODEL)?)?);
@@ -121,7 +119,7 @@ impl Pipeline {
     pub fn has(&self, stage: ModelStage) -> bool {
         match stage {
             ModelStage::Tracker => true,
-            ModelStage::Match => self.embedder.is_some() && self.liveness.is_some(),
+            ModelStage::Match => self.matching.is_some(),
             ModelStage::Attributes => self.attributes.is_some(),
         }
     }
@@ -132,7 +130,7 @@ impl Pipeline {
 
     /// The embedding model, for callers that build their own crops.
     pub fn embedder(&self) -> Result<&Embedder, Error> {
-        Self::need(&self.embedder, ModelStage::Match)
+        Self::need(&self.matching, ModelStage::Match).map(|(e, _)| e)
     }
 
     /// The age and gender model, for callers that build their own crops.
@@ -142,7 +140,7 @@ impl Pipeline {
 
     /// The passive liveness models, for callers that build their own crops.
     pub fn liveness(&self) -> Result<&LivenessModels, Error> {
-        Self::need(&self.liveness, ModelStage::Match)
+        Self::need(&self.matching, ModelStage::Match).map(|(_, l)| l)
     }
 
     /// Detection only: every face, strongest first.
@@ -192,8 +190,7 @@ impl Pipeline {
         times: &mut StageTimes,
         now: &dyn Fn() -> f64,
     ) -> Result<FaceAnalysis, Error> {
-        let embedder = self.embedder()?;
-        let liveness_models = self.liveness()?;
+        let (embedder, liveness_models) = Self::need(&self.matching, ModelStage::Match)?;
         let t = now();
         let mesh = self.mesh.run(frame, &d)?;
         let mesh_cues = MeshCues::measure(&mesh, frame);
