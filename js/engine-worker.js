@@ -1,6 +1,6 @@
 // Web Worker: the face pipeline (fio-wasm) off the main thread.
 // Loads fio-wasm's fio_wasm.js (wasm-bindgen --target web) from `wasmBase`, fetches the models
-// listed by manifest().pipeline from `<modelsBase><file>` (a stalled download is retried:
+// listed by manifest().stages from `<modelsBase><file>` (a stalled download is retried:
 // model-fetch.js), caches them with the Cache API and
 // verifies their sha256 with SubtleCrypto before use (a wrong hash is a hard error →
 // PROCESSING_ERR, never a silent fallback), then builds FaceEngine(models, detectorSize) from the
@@ -101,9 +101,10 @@ async function loadModel(cache, url, model, onBytes) {
 const stageLoads = new Map(); // stage name → Promise (settled once the stage is in the engine)
 const stageFailures = new Map(); // stage name → the Error of its last failed load
 let modelsBaseUrl = null;
+let manifest = null; // wasm.manifest(), read once at init
 let progress = { loaded: 0, total: 0 };
 
-async function fetchStage(manifest, stage) {
+async function fetchStage(stage) {
   const byName = new Map(manifest.models.map((m) => [m.name, m]));
   const wanted = (manifest.stages[stage] || []).map((p) => {
     const m = byName.get(p);
@@ -129,7 +130,7 @@ function loadStage(stage) {
   if (!p) {
     stageFailures.delete(stage);
     p = (async () => {
-      const models = await fetchStage(wasm.manifest(), stage);
+      const models = await fetchStage(stage);
       engine.loadStage(stage, models);
     })();
     stageLoads.set(stage, p);
@@ -145,14 +146,14 @@ function loadStage(stage) {
 let startTimings = null; // where the engine's start went (ms), for the debug object and the bench
 
 async function init({ wasmBase, modelsBase, detectorSize }) {
-  if (engine) return { manifest: wasm.manifest(), errorCodes: wasm.errorCodes(), timings: startTimings };
+  if (engine) return { manifest, errorCodes: wasm.errorCodes(), timings: startTimings };
   const t0 = performance.now();
   wasm = await import(new URL("fio_wasm.js", wasmBase).href);
   await wasm.default({ module_or_path: new URL("fio_wasm_bg.wasm", wasmBase).href });
   const t1 = performance.now();
   modelsBaseUrl = modelsBase;
-  const manifest = wasm.manifest();
-  const models = await fetchStage(manifest, "tracker");
+  manifest = wasm.manifest();
+  const models = await fetchStage("tracker");
   const t2 = performance.now();
   engine = new wasm.FaceEngine(models, detectorSize || 320);
   const t3 = performance.now();
