@@ -8,7 +8,8 @@
 // stage loads after the first analysed frame, the attribute stage when a ceremony sends "prepare".
 //
 // Protocol (all messages carry the request `id`):
-//   → {type:"init", id, wasmBase, modelsBase, detectorSize}   ← {type:"ready", id, manifest, errorCodes, timings}
+//   → {type:"init", id, wasmBase, modelsBase, detectorSize, tracking}
+//                                                              ← {type:"ready", id, manifest, errorCodes, timings}
 //   → {type:"prepare", id, stage}                              ← {type:"result", id}
 //       loads a model stage ("match", "attributes") if it is not loaded yet
 //   → {type:"analyze", id, frame, full, t}                     ← {type:"result", id, analysis}
@@ -145,7 +146,7 @@ function loadStage(stage) {
 
 let startTimings = null; // where the engine's start went (ms), for the debug object and the bench
 
-async function init({ wasmBase, modelsBase, detectorSize }) {
+async function init({ wasmBase, modelsBase, detectorSize, tracking }) {
   if (engine) return { manifest, errorCodes: wasm.errorCodes(), timings: startTimings };
   const t0 = performance.now();
   wasm = await import(new URL("fio_wasm.js", wasmBase).href);
@@ -156,6 +157,7 @@ async function init({ wasmBase, modelsBase, detectorSize }) {
   const models = await fetchStage("tracker");
   const t2 = performance.now();
   engine = new wasm.FaceEngine(models, detectorSize || 320);
+  if (tracking) engine.setTracking(true);
   const t3 = performance.now();
   // wasm: fetch + compile + instantiate; models: the tracker's download (or Cache API) and sha256;
   // load: fio-wasm's own sha256 check, tract's parse and optimisation of the tracker models.

@@ -37,7 +37,9 @@ function spawnWorker(workerUrl) {
 
 export class Engine {
   /**
-   * @param {{workerUrl: string, wasmBase: string, modelsBase: string, detectorSize?: number}} cfg
+   * @param {{workerUrl: string, wasmBase: string, modelsBase: string, detectorSize?: number, tracking?: boolean}} cfg
+   *   `tracking`: the live view follows the face between detector frames (off in the widget: see
+   *   fio_vision::frame_engine::Engine::set_tracking; the bench measures it)
    */
   static shared(cfg) {
     const key = `${cfg.workerUrl}|${cfg.wasmBase}|${cfg.modelsBase}`;
@@ -124,6 +126,7 @@ export class Engine {
         wasmBase: this.cfg.wasmBase,
         modelsBase: this.cfg.modelsBase,
         detectorSize: this.cfg.detectorSize || 320,
+        tracking: !!this.cfg.tracking,
       }).then((r) => {
         this.info = { manifest: r.manifest, errorCodes: r.errorCodes, timings: r.timings };
         if (!sameAsCore(r.errorCodes) && typeof console !== "undefined") {

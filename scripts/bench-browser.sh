@@ -157,6 +157,16 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     w=${wh%,*} h=${wh#*,}
     json+="{\"file\":\"$name.rgba\",\"source\":\"$src\",\"width\":$w,\"height\":$h},"
   done
+  # The live view on video: consecutive frames of cap12 (10 fps, 400×300) from 2 s on, scaled to
+  # 640×480, played in order so that each implementation can track the face as it would.
+  seq_n=40
+  ffmpeg -v error -y -ss 2 -i fixtures/data/video/cap12.y4m -frames:v "$seq_n" -vf scale=640:480 \
+    -f rawvideo -pix_fmt rgba -sws_flags accurate_rnd+full_chroma_int "$frames/seq.rgba"
+  split -b $((640 * 480 * 4)) -d -a 3 --additional-suffix=.rgba "$frames/seq.rgba" "$frames/seq640_"
+  rm "$frames/seq.rgba"
+  for ((k = 0; k < seq_n; k++)); do
+    json+="{\"file\":\"$(printf 'seq640_%03d' "$k").rgba\",\"source\":\"fixtures/data/video/cap12.y4m@2s+$k\",\"width\":640,\"height\":480,\"seq\":true},"
+  done
   echo "${json%,}]" > "$frames/frames.json"
   cat "$frames/frames.json"
 

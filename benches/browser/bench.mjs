@@ -336,6 +336,8 @@ async function perFrame(chromium, frames) {
 
     log("loading the engine (SIMD, then no-SIMD) in the page's worker");
     result.load.simd = await page.evaluate(() => window.bench.initFio("simd", "/fiojs/wasm/"));
+    // The same build with the engine's tracking option on (fio_vision::tracking; off in the widget).
+    await page.evaluate(() => window.bench.initFio("track", "/fiojs/wasm/", true));
     for (const [name] of FLAVOURS) {
       result.load[name] = await page.evaluate((n) => window.bench.initFio(n, `/fiojs-${n}/wasm/`), name);
     }
@@ -359,30 +361,36 @@ async function perFrame(chromium, frames) {
     const impls = [
       ["native", (i, full) => native.analyze(i, full)],
       ["simd", (i, full) => page.evaluate(([i, full]) => window.bench.fio("simd", i, full), [i, full])],
+      ["track", (i, full) => page.evaluate(([i, full]) => window.bench.fio("track", i, full), [i, full])],
     ];
     for (const [name] of FLAVOURS) {
       impls.push([name, (i, full) => page.evaluate(([n, i, full]) => window.bench.fio(n, i, full), [name, i, full])]);
     }
     if (human) impls.push(["human", (i, full) => page.evaluate(([i, full]) => window.bench.humanDetect(i, full), [i, full])]);
 
+    const pick = (ok) => frames.map((f, i) => (ok(f) ? i : -1)).filter((i) => i >= 0);
+    // Still frames rotate; the video group plays consecutive frames in order, live view only.
     const groups = [
-      { name: "400x300", idx: frames.map((f, i) => (f.width === 400 ? i : -1)).filter((i) => i >= 0) },
-      { name: "640x480", idx: frames.map((f, i) => (f.width === 640 ? i : -1)).filter((i) => i >= 0) },
-    ];
+      { name: "400x300", idx: pick((f) => f.width === 400 && !f.seq), modes: [false, true] },
+      { name: "640x480", idx: pick((f) => f.width === 640 && !f.seq), modes: [false, true] },
+      { name: "video640", idx: pick((f) => f.seq), modes: [false] },
+    ].filter((g) => g.idx.length);
     for (const g of groups) {
       const n = Math.ceil(RUNS / g.idx.length) * g.idx.length;
-      for (const full of [false, true]) {
+      for (const full of g.modes) {
         const mode = full ? "full" : "detect";
         log(`${g.name} ${mode}: ${WARMUP} warm-up + ${n} measured rounds, each round = every implementation once (rotating order)`);
         for (let k = -WARMUP; k < n; k++) {
           const i = g.idx[((k % g.idx.length) + g.idx.length) % g.idx.length];
           const order = impls.map((_, j) => impls[(j + (k + WARMUP)) % impls.length]);
           for (const [name, fn] of order) {
+            if (full && name === "track") continue; // a full analysis always detects
             const r = await fn(i, full);
             if (k < 0) continue;
             const key = `${g.name}/${mode}/${name}`;
-            const rec = (result.impls[key] ||= { ms: [], roundTrip: [], faces: [], main: [], timings: [], extra: [] });
+            const rec = (result.impls[key] ||= { ms: [], roundTrip: [], faces: [], main: [], timings: [], tracked: [], extra: [] });
             rec.ms.push(r.ms);
+            if (r.tracked !== undefined) rec.tracked.push(r.tracked);
             if (r.roundTrip !== undefined) rec.roundTrip.push(r.roundTrip);
             rec.faces.push(r.faces);
             rec.main.push(r.main);
@@ -542,17 +550,22 @@ function report(pf, visits, meta) {
   rows.push("|---|---|---|---|---|---|");
   const human = pf.human;
   const humanLabel = human ? `Human ${human.version} (tfjs ${human.tfjs}, ${human.backend}${human.wasm ? `, SIMD ${human.wasm.simd ? "on" : "off"}, threads ${human.wasm.multithread ? "on" : "off"}` : ""}, main thread)` : "Human";
-  for (const g of ["400x300", "640x480"]) {
-    for (const mode of ["detect", "full"]) {
+  const groupLabel = { "400x300": "400×300 still frames", "640x480": "640×480 still frame", video640: "640×480 video (cap12 from 2 s, 40 consecutive frames)" };
+  for (const [g, mode] of [["400x300", "detect"], ["400x300", "full"], ["640x480", "detect"], ["640x480", "full"], ["video640", "detect"]]) {
+    {
       const get = (impl) => pf.impls[`${g}/${mode}/${impl}`];
+      if (!get("simd")) continue;
       const m = (impl, k = "ms") => median(get(impl)?.[k] || []);
-      const label = `${g.replace("x", "×")} ${mode === "detect" ? "detection-only" : "full (detect+template+liveness+age)"}`;
+      const label = `${groupLabel[g]} ${mode === "detect" ? "live view (detect + mesh + guidance)" : "full (detect+template+liveness+age)"}`;
+      const tracked = get("track")?.tracked || [];
+      const share = `${tracked.filter(Boolean).length}/${tracked.length} frames tracked`;
       const line = (num, name, impl, k, r) => {
         const xs = get(impl)?.[k] || [];
         row(num, `${label}: ${name} (ms)`, f1(median(xs)), f1(p90(xs)), xs.length, r);
       };
       line("2", "native tract (fio_wasm::engine)", "native", "ms", "—");
       line("1", "wasm SIMD, in worker", "simd", "ms", `${ratio(m("simd"), m("native"))} native`);
+      if (mode === "detect") line("1", `wasm SIMD with the engine's tracking on (off in the widget; ${share}), in worker`, "track", "ms", `${ratio(m("track"), m("simd"))} untracked`);
       for (const [name, , label] of FLAVOURS) line("1", `wasm ${label}, in worker`, name, "ms", `${ratio(m(name), m("simd"))} SIMD`);
       line("1", "wasm SIMD, round trip from page", "simd", "roundTrip", `${ratio(m("simd", "roundTrip"), m("simd"))} in-worker`);
       if (human) line("3", humanLabel, "human", "ms", `${ratio(m("human"), m("simd"))} wasm SIMD`);

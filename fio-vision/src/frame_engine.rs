@@ -15,6 +15,7 @@ use crate::models::ModelStage;
 use crate::occlusion;
 use crate::passive_scores::LivenessScores;
 use crate::quality::{head_pose, sharpness_and_brightness, Quality};
+use crate::tracking::Track;
 use crate::{Error, Frame, Mesh, MeshCues, ModelFiles, Pipeline, StageTimes};
 
 /// Sharpness (variance of the Laplacian on the 112 px aligned crop) at which `blur` reaches 0.5,
@@ -118,13 +119,18 @@ pub struct Analysis {
     /// The largest face is obscured (mask, hand, dark glasses): [`fio_core::is_obscured`]. The
     /// widget ignores such faces when the app sets `ignoreObscuredFaces`.
     pub obscured: bool,
+    /// The face was followed from the previous frame's mesh; the detector did not run.
+    pub tracked: bool,
     /// Milliseconds per stage.
     pub timings: StageTimes,
 }
 
-/// The loaded pipeline.
+/// The loaded pipeline, and the live view's track of the face from frame to frame
+/// ([`crate::tracking`], off until [`Engine::set_tracking`]).
 pub struct Engine {
     pipeline: Pipeline,
+    tracking: bool,
+    track: Option<Track>,
 }
 
 impl Engine {
@@ -132,6 +138,8 @@ impl Engine {
     pub fn load(files: &ModelFiles, detector_size: usize) -> Result<Self, Error> {
         Ok(Engine {
             pipeline: Pipeline::load(files, detector_size)?,
+            tracking: false,
+            track: None,
         })
     }
 
@@ -140,6 +148,8 @@ impl Engine {
     pub fn load_tracker(files: &ModelFiles, detector_size: usize) -> Result<Self, Error> {
         Ok(Engine {
             pipeline: Pipeline::load_tracker(files, detector_size)?,
+            tracking: false,
+            track: None,
         })
     }
 
@@ -153,67 +163,102 @@ impl Engine {
         self.pipeline.has(stage)
     }
 
-    /// Detects faces and derives guidance; with `full`, also runs every per-face stage on the
-    /// largest face (an error while the match stage is not loaded; age and gender only with the
-    /// attribute stage). `now` is a millisecond clock.
+    /// Forgets the tracked face: the next frame runs the detector (a new video source).
+    pub fn reset_track(&mut self) {
+        self.track = None;
+    }
+
+    /// Lets the live view follow the face from frame to frame instead of running the detector on
+    /// every frame. Off by default and in the widget: the liveness bench's bona fide active
+    /// ceremonies lose 5 of 96 with it (README, "Light client"), because tracked and detector
+    /// crops read head pose ±0.5° apart and some answers clear the thresholds by less.
+    pub fn set_tracking(&mut self, on: bool) {
+        self.tracking = on;
+        self.track = None;
+    }
+
+    /// Analyses the next video frame. Without `full` (the live view) the face is followed from
+    /// the previous frame's mesh when tracking is on and [`crate::tracking`] allows, else
+    /// detected; with `full` the
+    /// detector always runs and every per-face stage runs on the largest face (an error while the
+    /// match stage is not loaded; age and gender only with the attribute stage). `now` is a
+    /// millisecond clock.
     pub fn analyze(
-        &self,
+        &mut self,
         frame: &Frame,
         full: bool,
         now: &dyn Fn() -> f64,
     ) -> Result<Analysis, Error> {
         let mut timings = StageTimes::default();
+        if !full && self.tracking {
+            if let Some(track) = self.track.take().filter(Track::may_follow) {
+                let t = now();
+                let mesh = self.pipeline.mesh(frame, &track.detection)?;
+                let cues = MeshCues::measure(&mesh, frame);
+                timings.mesh += now() - t;
+                if let Some(next) = track.follow(&mesh, &cues) {
+                    let d = next.detection.clone();
+                    self.track = Some(next);
+                    let found = Some((mesh, cues));
+                    return Ok(live_view(frame, vec![d], found, timings, now, true));
+                }
+                // Lost, or the eyes are closing: the detector runs on this same frame; the
+                // mesh's cost stays counted.
+            }
+        }
         let t = now();
         let dets = confident_faces(self.pipeline.detect(frame)?);
-        timings.detect = now() - t;
+        timings.detect += now() - t;
+        let Some(d) = dets.first() else {
+            self.track = None;
+            return Ok(live_view(frame, dets, None, timings, now, false));
+        };
+        if !full {
+            // The live view needs eyelids and head pose at video rate for blinks and prompts.
+            let t = now();
+            let mesh = self.pipeline.mesh(frame, d)?;
+            let cues = MeshCues::measure(&mesh, frame);
+            timings.mesh += now() - t;
+            self.track = Self::restart(&dets, &mesh, &cues);
+            return Ok(live_view(
+                frame,
+                dets,
+                Some((mesh, cues)),
+                timings,
+                now,
+                false,
+            ));
+        }
 
-        // Guidance needs brightness, blur and pose for whichever face it picks; one 112 px warp
-        // per face is cheap enough for video rate.
         let t = now();
         let observations: Vec<FaceObservation> = dets.iter().map(|d| observe(frame, d)).collect();
         timings.align += now() - t;
         let guidance =
             fio_core::guidance(&observations, frame.width() as f32, frame.height() as f32);
-
         let t_ms = now();
-        let (main, cues, occlusion) = match dets.first() {
-            Some(d) if full => {
-                let (main, mesh, occlusion) = self.main_face(frame, d, &mut timings, now)?;
-                let mut cues = frame_cues(t_ms, dets.len(), Some((d, &mesh)), frame);
-                cues.passive = Some(main.liveness.liveness);
-                (Some(main), cues, occlusion)
-            }
-            Some(d) => {
-                // The live view needs eyelids and head pose at video rate for blinks and prompts.
-                let t = now();
-                let mesh = self.pipeline.mesh(frame, d)?;
-                let cues = MeshCues::measure(&mesh, frame);
-                let occlusion = occlusion::measure(frame, &mesh).map(|o| o.score());
-                timings.mesh += now() - t;
-                (
-                    None,
-                    frame_cues(t_ms, dets.len(), Some((d, &cues)), frame),
-                    occlusion,
-                )
-            }
-            None => (None, frame_cues(t_ms, 0, None, frame), None),
-        };
+        let (main, mesh, mesh_cues, occlusion) = self.main_face(frame, d, &mut timings, now)?;
+        let mut cues = frame_cues(t_ms, dets.len(), Some((d, &mesh_cues)), frame);
+        cues.passive = Some(main.liveness.liveness);
+        self.track = Self::restart(&dets, &mesh, &mesh_cues);
         Ok(Analysis {
-            faces: dets
-                .into_iter()
-                .map(|d| Face {
-                    bbox: d.bbox,
-                    score: d.score,
-                    landmarks: d.landmarks,
-                })
-                .collect(),
-            main,
+            faces: faces_out(dets),
+            main: Some(main),
             guidance,
             cues,
             occlusion,
             obscured: fio_core::is_obscured(occlusion),
+            tracked: false,
             timings,
         })
+    }
+
+    /// A new track after a detector frame: only when it found exactly one face, so that several
+    /// faces keep the detector running on every frame.
+    fn restart(dets: &[Detection], mesh: &Mesh, cues: &MeshCues) -> Option<Track> {
+        match dets {
+            [d] => Track::start(d, mesh, cues),
+            _ => None,
+        }
     }
 
     fn main_face(
@@ -222,7 +267,7 @@ impl Engine {
         d: &Detection,
         timings: &mut StageTimes,
         now: &dyn Fn() -> f64,
-    ) -> Result<(MainFace, MeshCues, Option<f32>), Error> {
+    ) -> Result<(MainFace, Mesh, MeshCues, Option<f32>), Error> {
         let fa = self
             .pipeline
             .analyze_detection(frame, d.clone(), timings, now)?;
@@ -244,7 +289,57 @@ impl Engine {
             gender_confidence: fa.attributes.as_ref().map(|a| a.gender_confidence),
             quality: QualityOut::from(&q),
         };
-        Ok((main, fa.mesh, occlusion))
+        Ok((main, mesh, fa.mesh, occlusion))
+    }
+}
+
+/// Detections as JS sees them.
+fn faces_out(dets: Vec<Detection>) -> Vec<Face> {
+    dets.into_iter()
+        .map(|d| Face {
+            bbox: d.bbox,
+            score: d.score,
+            landmarks: d.landmarks,
+        })
+        .collect()
+}
+
+/// A live-view result: guidance over every face, and the largest face's cues and occlusion from
+/// its mesh (when one was found).
+fn live_view(
+    frame: &Frame,
+    dets: Vec<Detection>,
+    mesh: Option<(Mesh, MeshCues)>,
+    mut timings: StageTimes,
+    now: &dyn Fn() -> f64,
+    tracked: bool,
+) -> Analysis {
+    // Guidance needs brightness, blur and pose for whichever face it picks; one 112 px warp
+    // per face is cheap enough for video rate.
+    let t = now();
+    let observations: Vec<FaceObservation> = dets.iter().map(|d| observe(frame, d)).collect();
+    timings.align += now() - t;
+    let guidance = fio_core::guidance(&observations, frame.width() as f32, frame.height() as f32);
+    let t_ms = now();
+    let (cues, occlusion) = match (dets.first(), mesh) {
+        (Some(d), Some((mesh, mesh_cues))) => {
+            let t = now();
+            let occlusion = occlusion::measure(frame, &mesh).map(|o| o.score());
+            timings.mesh += now() - t;
+            let cues = frame_cues(t_ms, dets.len(), Some((d, &mesh_cues)), frame);
+            (cues, occlusion)
+        }
+        _ => (frame_cues(t_ms, dets.len(), None, frame), None),
+    };
+    Analysis {
+        faces: faces_out(dets),
+        main: None,
+        guidance,
+        cues,
+        occlusion,
+        obscured: fio_core::is_obscured(occlusion),
+        tracked,
+        timings,
     }
 }
 

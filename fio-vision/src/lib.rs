@@ -23,6 +23,7 @@ pub mod passive_scores;
 pub mod pattern;
 pub mod pipeline;
 pub mod quality;
+pub mod tracking;
 pub mod y4m;
 
 pub use error::Error;

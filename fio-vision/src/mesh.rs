@@ -166,15 +166,38 @@ pub fn roi_to_frame(detection: &Detection) -> Option<Similarity> {
     })
 }
 
-/// The model input: the ROI as NHWC RGB in [0, 1], bilinear (area-averaged when the ROI is much
-/// larger than 192 px, where plain bilinear aliases), border replicated like MediaPipe.
+/// The model input: the ROI as NHWC RGB in [0, 1], bilinear, border replicated like MediaPipe.
+/// When the ROI is at least twice the input's size (a face filling a 640×480 frame) the covered
+/// part of the frame is first shrunk by the integer factor ([`Frame::shrink_region`]), where plain
+/// bilinear would alias.
 fn roi_input(frame: &Frame, to_frame: &Similarity) -> Vec<f32> {
     let footprint = to_frame.scale();
+    let k = footprint.floor() as usize;
+    if k >= 2 {
+        let n = MESH_SIZE as f32;
+        let corners = [[0.0, 0.0], [n, 0.0], [0.0, n], [n, n]].map(|c| to_frame.apply(c));
+        let lo = |i: usize| corners.iter().map(|c| c[i]).fold(f32::MAX, f32::min);
+        let hi = |i: usize| corners.iter().map(|c| c[i]).fold(f32::MIN, f32::max);
+        let rect = [lo(0), lo(1), hi(0) + 2.0, hi(1) + 2.0].map(|v| v.max(0.0) as usize);
+        if let Some((small, origin)) = frame.shrink_region(k, rect) {
+            let (kf, rest) = (k as f32, footprint / k as f32);
+            return sample_roi(to_frame, |[x, y]| {
+                let (sx, sy) = ((x - origin[0]) / kf, (y - origin[1]) / kf);
+                small.sample_area_replicate(sx, sy, rest)
+            });
+        }
+    }
+    sample_roi(to_frame, |[x, y]| {
+        frame.sample_area_replicate(x, y, footprint)
+    })
+}
+
+/// `MESH_SIZE`² samples of `at` (frame coordinates → RGB 0..255), scaled to [0, 1].
+fn sample_roi(to_frame: &Similarity, at: impl Fn([f32; 2]) -> [f32; 3]) -> Vec<f32> {
     let mut input = Vec::with_capacity(MESH_SIZE * MESH_SIZE * 3);
     for v in 0..MESH_SIZE {
         for u in 0..MESH_SIZE {
-            let [x, y] = to_frame.apply([u as f32, v as f32]);
-            let px = frame.sample_area_replicate(x, y, footprint);
+            let px = at(to_frame.apply([u as f32, v as f32]));
             input.extend(px.map(|c| c / 255.0));
         }
     }
@@ -412,6 +435,43 @@ mod tests {
             .map(|[x, y, z]| [x * c - y * s, x * s + y * c, z])
             .collect();
         assert!((head_pose(&p).2 - 15.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_large_roi_is_shrunk_first_and_reads_like_the_area_average() {
+        // Texture at several scales, and a tilted ROI 2.6× the input that overhangs the frame.
+        let (w, h) = (640, 480);
+        let rgb = (0..w * h)
+            .flat_map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                let v = 128.0 + 60.0 * (x / 9.0).sin() * (y / 13.0).cos() + 40.0 * (x / 41.0).cos();
+                [v as u8, (x / 3.0) as u8, (255.0 - y / 2.0) as u8]
+            })
+            .collect();
+        let frame = Frame::from_rgb(w, h, rgb).unwrap();
+        let d = Detection {
+            bbox: [250.0, 150.0, 300.0, 333.0],
+            score: 1.0,
+            landmarks: [
+                [330.0, 250.0],
+                [470.0, 270.0],
+                [400.0, 320.0],
+                [340.0, 380.0],
+                [450.0, 390.0],
+            ],
+        };
+        let t = roi_to_frame(&d).unwrap();
+        assert!(t.scale() > 2.0 && t.scale() < 3.0);
+        let fast = roi_input(&frame, &t);
+        let taps = sample_roi(&t, |[x, y]| frame.sample_area_replicate(x, y, t.scale()));
+        let mean_diff = fast
+            .iter()
+            .zip(&taps)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f32>()
+            / fast.len() as f32;
+        // Measured 0.0006 (0.15 of 255).
+        assert!(mean_diff < 0.003, "{mean_diff}");
     }
 
     #[test]

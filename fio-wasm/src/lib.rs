@@ -105,6 +105,8 @@ export interface Analysis {
   occlusion: number | null;
   /** The largest face is obscured (score above fio_core's OCCLUSION_MAX). */
   obscured: boolean;
+  /** The face was followed from the previous frame's mesh; the detector did not run. */
+  tracked: boolean;
   /** Milliseconds per stage. */
   timings: { detect: number; mesh: number; align: number; embed: number; liveness: number; attributes: number };
 }
@@ -255,6 +257,13 @@ impl FaceEngine {
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
+    /// Lets the live view follow the face between detector frames (off by default; see
+    /// `fio_vision::frame_engine::Engine::set_tracking`).
+    #[wasm_bindgen(js_name = setTracking)]
+    pub fn set_tracking(&mut self, on: bool) {
+        self.engine.set_tracking(on);
+    }
+
     /// Whether `stage`'s models are loaded.
     #[wasm_bindgen(js_name = hasStage)]
     pub fn has_stage(
@@ -264,12 +273,13 @@ impl FaceEngine {
         Ok(self.engine.has(parse_stage(stage)?))
     }
 
-    /// Analyses one RGBA frame (`ImageData.data`). With `full == false` only detection and
-    /// guidance run (video rate); with `full == true` the largest face is also embedded, scored
-    /// for liveness and age/gender, and returned as `main`.
+    /// Analyses the next RGBA video frame (`ImageData.data`). With `full == false` (video rate)
+    /// the face is detected (or, with tracking on, followed from the previous frame's mesh) and
+    /// guidance and cues derived; with `full == true` the detector runs and the largest face is
+    /// also embedded, scored for liveness and age/gender, and returned as `main`.
     #[wasm_bindgen(unchecked_return_type = "Analysis")]
     pub fn analyze(
-        &self,
+        &mut self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | Uint8ClampedArray")] rgba: &[u8],
         width: u32,
         height: u32,
@@ -277,9 +287,10 @@ impl FaceEngine {
     ) -> Result<JsValue, JsError> {
         let frame = Frame::from_rgba(width as usize, height as usize, rgba)
             .map_err(|e| JsError::new(&e.to_string()))?;
+        let clock = &self.clock;
         let analysis = self
             .engine
-            .analyze(&frame, full, &|| self.clock.now())
+            .analyze(&frame, full, &|| clock.now())
             .map_err(|e| JsError::new(&e.to_string()))?;
         to_js(&analysis)
     }

@@ -171,6 +171,29 @@ test('detection only: no main face, guidance still computed', () => {
   assert.equal(engine.analyze(new Uint8Array(64 * 48 * 4), 64, 48, true).main, null);
 });
 
+test('the live view follows the face between detector frames; a full analysis always detects', () => {
+  const { rgba, width, height } = img.obama;
+  assert.equal(engine.analyze(rgba, width, height, false).tracked, false);
+  assert.equal(engine.analyze(rgba, width, height, false).tracked, false, 'tracking is off by default');
+  engine.setTracking(true);
+  engine.analyze(new Uint8Array(64 * 48 * 4), 64, 48, false); // no face: no track
+  const seq = Array.from({ length: 9 }, () => engine.analyze(rgba, width, height, false));
+  assert.deepEqual(seq.map((a) => a.tracked), [false, true, true, true, true, true, true, true, false],
+    'detector frames every 8 frames');
+  for (const a of seq) assert.equal(a.faces.length, 1);
+  assert.equal(seq[1].timings.detect, 0);
+  const iou = (a, b) => {
+    const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+    const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+    const inter = Math.max(0, ix) * Math.max(0, iy);
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter);
+  };
+  assert.ok(iou(seq[1].faces[0].bbox, seq[0].faces[0].bbox) > 0.9, 'a tracked box is where the detector put it');
+  assert.ok(Math.abs(seq[1].cues.ear - seq[0].cues.ear) < 0.03);
+  assert.equal(engine.analyze(rgba, width, height, true).tracked, false);
+  engine.setTracking(false);
+});
+
 test('liveness session: cues in, prompts and the shared decision out', () => {
   const { rgba, width, height } = img.obama;
   const frame = (t, full) => {

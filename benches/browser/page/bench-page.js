@@ -18,13 +18,14 @@ async function loadFrames(list) {
   return frames.length;
 }
 
-async function initFio(name, wasmBase) {
+async function initFio(name, wasmBase, tracking = false) {
   const t0 = performance.now();
   const e = new Engine({
     workerUrl: new URL("/fiojs/engine-worker.js", location.href).href,
     wasmBase: new URL(wasmBase, location.href).href,
     modelsBase: new URL("/models/", location.href).href,
     detectorSize: 320, // what faceIO passes (js/faceio.js)
+    tracking, // off in the widget; measured here as an engine option
   });
   await e.ready();
   const tracker = performance.now() - t0;
@@ -46,6 +47,7 @@ async function fio(name, i, full) {
     ms: analysis.workerMs, // engine.analyze() inside the worker (wasm call + result conversion)
     roundTrip, // main thread: postMessage → drawImage/getImageData in the worker → analyze → reply
     timings: analysis.timings,
+    tracked: analysis.tracked,
     faces: analysis.faces.length,
     main: !!analysis.main,
   };
@@ -57,13 +59,16 @@ function stopFio(name) {
   delete engines[name];
 }
 
+// The live view (`full` false) is Human's face detector + mesh with its own tracking (it re-runs
+// the detector every skipFrames / skipTime, its defaults, and follows the mesh's box in between),
+// the work our live view does; a full analysis runs every model on every frame.
 function humanConfig(full) {
   const off = { skipFrames: 0, skipTime: 0 };
   return {
     face: {
       enabled: true,
-      detector: { rotation: false, maxDetected: 1, return: false, ...off },
-      mesh: { enabled: full },
+      detector: { rotation: false, maxDetected: 1, return: false, ...(full ? off : { skipFrames: 99, skipTime: 2500 }) },
+      mesh: { enabled: true },
       attention: { enabled: false },
       iris: { enabled: false },
       emotion: { enabled: false },

@@ -15,12 +15,12 @@ use fio_vision::detect::{confident_faces, Detector, DETECTOR_MODEL};
 use fio_vision::evidence_crops::{evidence_crop, CropMeasure, EvidenceVerifier, EVIDENCE_MODELS};
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
 use fio_vision::y4m::Y4mReader;
-use fio_vision::{Engine, Frame, ModelFiles};
+use fio_vision::{Frame, ModelFiles};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::replay::{
-    action_name, active_ceremony, analyse_frame, answer_with, capture_of, read_segments, Recording,
+    action_name, active_ceremony, answer_with, capture_of, read_segments, Recorder, Recording,
     Segment,
 };
 
@@ -356,15 +356,14 @@ pub fn crops_command(
             .iter()
             .any(|&(a, b)| t_ms >= a * 1000.0 - 1e-6 && t_ms <= b * 1000.0 + 1e-6)
     };
-    let files = ModelFiles::from_dir(models)?;
-    let engine = Engine::load(&files, WEBCAM_DETECTOR_SIZE)?;
+    let mut recorder = Recorder::load(models)?;
     let mut frames: HashMap<usize, Frame> = HashMap::new();
     let mut samples = Vec::new();
     let mut i = 0usize;
     while let Some(frame) = reader.next_frame()? {
         let t = i as f64 * frame_ms;
         if needed(t) {
-            let mut s = analyse_frame(&engine, &frame, t)?;
+            let mut s = recorder.sample(&frame, i, t)?;
             s.src = Some((0, i));
             samples.push(s);
             frames.insert(i, frame);
@@ -433,6 +432,7 @@ pub fn crops_command(
 
     std::fs::create_dir_all(out_dir)
         .map_err(|e| CliError(format!("{}: {e}", out_dir.display())))?;
+    let files = ModelFiles::from_dir_named(models, &[DETECTOR_MODEL])?;
     let detector = Detector::load(files.get(DETECTOR_MODEL)?, WEBCAM_DETECTOR_SIZE)?;
     let mut written = serde_json::Map::new();
     let slots = std::iter::once(("rest".to_string(), rest_frame)).chain(chosen.iter().cloned());

@@ -20,13 +20,11 @@ use fio_cli::CliError;
 use fio_core::liveness::{Session, Thresholds, Verdict};
 use fio_core::protocol::LivenessMode;
 use fio_core::{new_challenge, Ceremony, LivenessAction, CHALLENGE_TTL_MS};
-use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
-use fio_vision::{Engine, ModelFiles};
 use serde::Serialize;
 
 use crate::evidence_crops::{self, EvidenceJob};
 use crate::replay::{
-    action_name, active_ceremony, answer_with, capture_of, read_segments, record, Recording,
+    action_name, active_ceremony, answer_with, capture_of, read_segments, Recorder, Recording,
     Sample, Segment, Widget, GIVE_UP_MS,
 };
 
@@ -470,13 +468,13 @@ pub fn evaluate(
 /// Version of the cached recordings: bump it when [`Sample`] or
 /// [`FrameCues`](fio_core::liveness::FrameCues) gains a measurement, or an old cache silently
 /// reads the new field as absent. 3: every frame analysed in full by the shipped engine, with its
-/// guidance.
-const CUES_FORMAT: u32 = 3;
+/// guidance. 4: and by the live view, which follows the face from frame to frame.
+const CUES_FORMAT: u32 = 4;
 
 /// Loads cached samples when newer than the video, or analyses the video and caches them
 /// (`<cache>/<name>.v<CUES_FORMAT>.json`).
 pub fn load_or_record(
-    engine: &mut Option<Engine>,
+    recorder: &mut Option<Recorder>,
     models: &Path,
     video: &Path,
     species: Option<String>,
@@ -499,16 +497,15 @@ pub fn load_or_record(
             return Ok(r);
         }
     }
-    if engine.is_none() {
-        let files = ModelFiles::from_dir(models)?;
-        *engine = Some(Engine::load(&files, WEBCAM_DETECTOR_SIZE)?);
+    if recorder.is_none() {
+        *recorder = Some(Recorder::load(models)?);
     }
-    let p = engine.as_ref().expect("loaded above");
+    let r = recorder.as_mut().expect("loaded above");
     eprintln!("fio-eval liveness-eval: analysing {}", video.display());
     let rec = Recording {
         name,
         species,
-        samples: record(p, video)?,
+        samples: r.record(video)?,
         video: video.to_path_buf(),
     };
     std::fs::create_dir_all(cache)?;
@@ -521,11 +518,11 @@ pub fn load_or_record(
 /// (JSON with `--json`). Analyses are cached in `artifacts/liveness/` next to the data dir's repo.
 pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<(), CliError> {
     let cache = data.join("../../artifacts/liveness");
-    let mut engine = None;
+    let mut recorder = None;
     let mut recs = Vec::new();
     for clip in ["cap12", "cap13"] {
         let v = data.join("video").join(format!("{clip}.y4m"));
-        recs.push(load_or_record(&mut engine, models, &v, None, &cache)?);
+        recs.push(load_or_record(&mut recorder, models, &v, None, &cache)?);
     }
     let mut attacks: Vec<PathBuf> = std::fs::read_dir(data.join("attacks"))
         .map_err(|e| {
@@ -547,7 +544,7 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
             .rsplit_once('_')
             .map_or(stem.clone(), |(sp, _)| sp.to_string());
         recs.push(load_or_record(
-            &mut engine,
+            &mut recorder,
             models,
             a,
             Some(species),
@@ -619,10 +616,16 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
              offset). (e): the same client picking each frame from the whole video. \
              Every frame is analysed by the shipped engine (fio_vision::frame_engine) and the \
              widget's capture schedule (fio_core::capture_schedule, enrollment) picks the fully \
-             analysed ones; in {} bona fide active ceremonies the neutral segment ended before the \
-             schedule had its samples (the prompts then start from what it showed). Thresholds: {}.",
+             analysed ones; the other frames are the live view's, {}; in {} bona fide active \
+             ceremonies the neutral segment ended before the schedule had its samples (the prompts \
+             then start from what it showed). Thresholds: {}.",
             can.join(", "),
             EVIDENCE_ATTACK_STRIDE,
+            if crate::replay::tracking_from_env() {
+                "tracked from frame to frame (FIO_EVAL_TRACKING=1, not the shipped setting)"
+            } else {
+                "detected on every frame (as shipped)"
+            },
             table.cut_captures,
             if th == Thresholds::DEFAULT {
                 "shipped (fio_core::liveness::Thresholds::DEFAULT)"
@@ -696,6 +699,7 @@ mod tests {
             }),
             guidance: Guidance::Ok,
             obscured: false,
+            live: None,
             src: Some((3, i)),
         }
     }

@@ -11,8 +11,9 @@ use fio_cli::CliError;
 use fio_core::liveness::{FrameCues, Progress, Session, Step, Thresholds, Verdict};
 use fio_core::protocol::LivenessMode;
 use fio_core::{CaptureSchedule, CaptureStep, CapturedFrame, Ceremony, Guidance, LivenessAction};
+use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
 use fio_vision::y4m::Y4mReader;
-use fio_vision::{Engine, Frame};
+use fio_vision::{Engine, Frame, ModelFiles};
 use serde::{Deserialize, Serialize};
 
 /// The ceremony whose capture schedule is replayed: enrollment, the longer capture (4 samples
@@ -23,8 +24,8 @@ pub(crate) const CEREMONY: Ceremony = Ceremony::Enroll;
 pub(crate) const GIVE_UP_MS: f64 = 60_000.0;
 /// Seconds of footage played before and after an action segment when answering a prompt.
 const ANSWER_MARGIN_S: f64 = 0.8;
-/// One frame as the widget's engine analyses it in full; [`Sample::analysed`] gives the fast
-/// path's view of it.
+/// One frame as the widget's engine analyses it in full, with the live view's analysis of it;
+/// [`Sample::analysed`] gives the one the capture schedule picks.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Sample {
     /// Cues fed to the liveness session (with the passive score when fully analysed).
@@ -35,21 +36,50 @@ pub struct Sample {
     pub guidance: Guidance,
     /// The largest face is obscured.
     pub obscured: bool,
+    /// The same frame in the live view (`None` for a live view's own sample).
+    pub live: Option<Box<LiveView>>,
     /// Where the frame comes from, (recording index, frame index): the evidence crops are cut
     /// from that decoded frame. Set after loading ([`Recording::tag`]), not cached.
     #[serde(skip)]
     pub src: Option<(usize, usize)>,
 }
 
+/// A frame as the live view analyses it: the face followed from the previous frame's mesh (or
+/// re-detected), no template, no passive score.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LiveView {
+    /// Cues fed to the liveness session (`t_ms` is the sample's).
+    pub cues: FrameCues,
+    /// The engine's guidance.
+    pub guidance: Guidance,
+    /// The largest face is obscured.
+    pub obscured: bool,
+    /// The face was followed, not detected.
+    pub tracked: bool,
+}
+
 impl Sample {
-    /// The frame as the widget saw it: fully analysed, or by the fast path (no passive score, no
-    /// template).
-    pub fn analysed(&self, full: bool) -> Sample {
-        let mut s = self.clone();
-        if !full {
-            s.cues.passive = None;
-            s.template = None;
+    /// The frame as the widget saw it: fully analysed, or by the live view, tracked (`tracking`)
+    /// or detected (the full analysis minus the passive score and template).
+    pub fn analysed(&self, full: bool, tracking: bool) -> Sample {
+        let mut s = Sample {
+            live: None,
+            ..self.clone()
+        };
+        if full {
+            return s;
         }
+        if let Some(live) = self.live.as_ref().filter(|_| tracking) {
+            // The sample's time is the one a replay re-times; the live view's copy is not.
+            s.cues = FrameCues {
+                t_ms: self.cues.t_ms,
+                ..live.cues
+            };
+            s.guidance = live.guidance;
+            s.obscured = live.obscured;
+        }
+        s.cues.passive = None;
+        s.template = None;
         s
     }
 }
@@ -61,6 +91,8 @@ pub(crate) struct Widget {
     pub session: Session,
     /// Which frames get the full analysis, when capture ends.
     pub schedule: CaptureSchedule,
+    /// The live view tracks ([`Sample::analysed`]).
+    pub tracking: bool,
 }
 
 impl Widget {
@@ -69,6 +101,7 @@ impl Widget {
         Widget {
             session: Session::with_thresholds(mode, actions.to_vec(), *th),
             schedule: CaptureSchedule::new(CEREMONY, mode, th.blink_wait_ms, false),
+            tracking: tracking_from_env(),
         }
     }
 
@@ -76,7 +109,7 @@ impl Widget {
     /// session's step and the schedule's.
     pub fn push(&mut self, x: &Sample) -> (Sample, Step, CaptureStep) {
         let full = self.schedule.full(x.cues.t_ms);
-        let a = x.analysed(full);
+        let a = x.analysed(full, self.tracking);
         let step = self.session.push(a.cues, a.template.as_deref());
         let cap = self.schedule.record(&CapturedFrame {
             t_ms: a.cues.t_ms,
@@ -128,29 +161,70 @@ pub struct Segment {
     pub end_s: f64,
 }
 
-/// Analyses every frame of a y4m video (`fps` from its header) into samples.
-pub fn record(engine: &Engine, path: &Path) -> Result<Vec<Sample>, CliError> {
-    let mut reader = Y4mReader::open(path)?;
-    let frame_ms = 1000.0 / reader.fps.max(1.0);
-    let mut out = Vec::new();
-    let mut i = 0usize;
-    while let Some(frame) = reader.next_frame()? {
-        out.push(analyse_frame(engine, &frame, i as f64 * frame_ms)?);
-        i += 1;
-    }
-    Ok(out)
+/// `FIO_EVAL_TRACKING=1` replays the live view with tracking on (the engine's off-by-default
+/// `set_tracking`), to measure what it would change.
+pub fn tracking_from_env() -> bool {
+    std::env::var("FIO_EVAL_TRACKING").is_ok_and(|v| v == "1")
 }
 
-/// The frame at `t` ms as the widget's engine analyses it in full (`Engine::analyze`).
-pub fn analyse_frame(engine: &Engine, frame: &Frame, t: f64) -> Result<Sample, CliError> {
-    let a = engine.analyze(frame, true, &|| t)?;
-    Ok(Sample {
-        cues: FrameCues { t_ms: t, ..a.cues },
-        template: a.main.map(|m| m.template),
-        guidance: a.guidance,
-        obscured: a.obscured,
-        src: None,
-    })
+/// The widget's engine twice over: one analyses every frame in full, the other is the live view
+/// with tracking on, which follows the face from frame to frame ([`fio_vision::tracking`]), so
+/// each keeps its own track.
+pub struct Recorder {
+    full: Engine,
+    live: Engine,
+    next_index: Option<usize>,
+}
+
+impl Recorder {
+    /// Loads both engines from the model directory.
+    pub fn load(models: &Path) -> Result<Self, CliError> {
+        let files = ModelFiles::from_dir(models)?;
+        let mut live = Engine::load(&files, WEBCAM_DETECTOR_SIZE)?;
+        live.set_tracking(true);
+        Ok(Recorder {
+            full: Engine::load(&files, WEBCAM_DETECTOR_SIZE)?,
+            live,
+            next_index: None,
+        })
+    }
+
+    /// Frame number `index` of a video, at `t` ms, analysed in full and by the live view. A gap
+    /// since the previous call (frames skipped, another video) restarts the live view's track.
+    pub fn sample(&mut self, frame: &Frame, index: usize, t: f64) -> Result<Sample, CliError> {
+        if self.next_index != Some(index) {
+            self.live.reset_track();
+        }
+        self.next_index = Some(index + 1);
+        let l = self.live.analyze(frame, false, &|| t)?;
+        let a = self.full.analyze(frame, true, &|| t)?;
+        Ok(Sample {
+            cues: FrameCues { t_ms: t, ..a.cues },
+            template: a.main.map(|m| m.template),
+            guidance: a.guidance,
+            obscured: a.obscured,
+            live: Some(Box::new(LiveView {
+                cues: FrameCues { t_ms: t, ..l.cues },
+                guidance: l.guidance,
+                obscured: l.obscured,
+                tracked: l.tracked,
+            })),
+            src: None,
+        })
+    }
+
+    /// Analyses every frame of a y4m video (`fps` from its header) into samples.
+    pub fn record(&mut self, path: &Path) -> Result<Vec<Sample>, CliError> {
+        let mut reader = Y4mReader::open(path)?;
+        let frame_ms = 1000.0 / reader.fps.max(1.0);
+        let mut out = Vec::new();
+        let mut i = 0usize;
+        while let Some(frame) = reader.next_frame()? {
+            out.push(self.sample(&frame, i, i as f64 * frame_ms)?);
+            i += 1;
+        }
+        Ok(out)
+    }
 }
 
 /// What an active ceremony leaves: the widget's verdict and what its evidence would be made of.

@@ -1,5 +1,6 @@
 //! `fio-bench-browser-native MODELS_DIR DETECTOR_SIZE FRAME.rgba:W:H...` then one command per
-//! stdin line: `<frame index> <0|1 full>` → one JSON line `{"ms", "timings", "faces", "main"}`.
+//! stdin line: `<frame index> <0|1 full>` → one JSON line `{"ms", "timings", "tracked", "faces",
+//! "main"}`. The engine keeps its live-view track between calls, as the browser worker's does.
 //!
 //! Times exactly what the browser worker's `engine.analyze()` call does inside wasm: RGBA →
 //! `Frame`, `fio_vision::frame_engine::Engine::analyze` (what fio-wasm calls) (detection, guidance, and with `full` the
@@ -21,7 +22,7 @@ fn main() {
     }
     let files = ModelFiles::from_dir(std::path::Path::new(&args[0])).expect("models");
     let size: usize = args[1].parse().expect("detector size");
-    let engine = Engine::load(&files, size).expect("engine");
+    let mut engine = Engine::load(&files, size).expect("engine");
     let frames: Vec<(Vec<u8>, usize, usize)> = args[2..]
         .iter()
         .map(|a| {
@@ -53,6 +54,7 @@ fn main() {
         let reply = serde_json::json!({
             "ms": ms,
             "timings": json["timings"],
+            "tracked": json["tracked"],
             "faces": json["faces"].as_array().map(|f| f.len()).unwrap_or(0),
             "main": !json["main"].is_null(),
         });
