@@ -117,7 +117,45 @@ impl Frame {
     /// Area-averaged sample over a `scale`×`scale` footprint; plain bilinear aliases badly when a
     /// 1280-wide frame is shrunk to a 320-wide detector input.
     pub fn sample_area(&self, x: f32, y: f32, scale: f32) -> [f32; 3] {
+        if let Some(px) = self.pixel_taps(x, y, scale) {
+            return px;
+        }
         Self::average_taps(x, y, scale, |x, y| self.sample(x, y))
+    }
+
+    /// [`Frame::average_taps`] when every tap lands on a pixel centre inside the frame (an
+    /// integer shrink, e.g. 640×480 to the 320 detector input): the same values summed in the
+    /// same order, read directly instead of through bilinear weights of 1 and 0, so the result is
+    /// bit-identical. Measured: a third of a 640×480 frame's detection time went to these taps.
+    #[inline]
+    fn pixel_taps(&self, x: f32, y: f32, scale: f32) -> Option<[f32; 3]> {
+        if scale <= 1.5 {
+            return None;
+        }
+        let taps = (scale.round() as usize).clamp(2, 4);
+        let step = scale / taps as f32;
+        if step != 1.0 {
+            return None;
+        }
+        let start = -scale / 2.0 + step / 2.0;
+        let (x0, y0) = (x + start, y + start);
+        let inside = |v: f32, n: usize| v >= 0.0 && v.fract() == 0.0 && (v as usize) + taps <= n;
+        if !(inside(x0, self.width) && inside(y0, self.height)) {
+            return None;
+        }
+        let (xi, yi) = (x0 as usize, y0 as usize);
+        let mut acc = [0.0f32; 3];
+        for j in 0..taps {
+            let row = ((yi + j) * self.width + xi) * 3;
+            for i in 0..taps {
+                let p = &self.rgb[row + i * 3..row + i * 3 + 3];
+                for c in 0..3 {
+                    acc[c] += p[c] as f32;
+                }
+            }
+        }
+        let n = (taps * taps) as f32;
+        Some(acc.map(|v| v / n))
     }
 
     /// [`Frame::sample_area`] with border replicate instead of black outside the frame.
@@ -298,6 +336,33 @@ mod tests {
         );
         assert!(f.shrink_region(0, [0, 0, 5, 5]).is_none());
         assert!(f.shrink_region(2, [5, 5, 5, 9]).is_none());
+    }
+
+    #[test]
+    fn pixel_taps_are_bit_identical_to_the_bilinear_taps() {
+        let (w, h) = (64, 48);
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 37 % 251) as u8).collect();
+        let f = Frame::from_rgb(w, h, rgb).unwrap();
+        let mut fast = 0;
+        for scale in [1.0f32, 2.0, 2.5, 3.0, 4.0, 5.0] {
+            for k in 0..200 {
+                // Pixel-centre-aligned positions (the detector's integer shrink) and others.
+                let (x, y) = if k % 2 == 0 {
+                    let x0 = (k * 7 % w) as f32;
+                    let y0 = (k * 3 % h) as f32;
+                    (x0 + scale / 2.0 - 0.5, y0 + scale / 2.0 - 0.5)
+                } else {
+                    ((k as f32 * 0.37) % w as f32, (k as f32 * 0.61) % h as f32)
+                };
+                let reference = Frame::average_taps(x, y, scale, |x, y| f.sample(x, y));
+                if let Some(px) = f.pixel_taps(x, y, scale) {
+                    fast += 1;
+                    assert_eq!(px.map(f32::to_bits), reference.map(f32::to_bits));
+                }
+                assert_eq!(f.sample_area(x, y, scale), reference);
+            }
+        }
+        assert!(fast > 200, "the fast path ran {fast} times");
     }
 
     #[test]
