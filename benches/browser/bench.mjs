@@ -48,6 +48,7 @@ const VIDEO = env.FIO_VIDEO || join(ROOT, "fixtures/data/video/cap12.y4m");
 const NATIVE_BIN = env.NATIVE_BIN;
 const HUMAN_DIR = join(ROOT, "node_modules/@vladmandic/human");
 const TFJS_WASM_DIR = join(ROOT, "node_modules/@tensorflow/tfjs-backend-wasm/dist");
+const MEDIAPIPE_DIR = join(ROOT, "node_modules/@mediapipe/face_mesh");
 
 const log = (s) => process.stderr.write(`[bench-browser] ${s}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -56,7 +57,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const CHROME_ARGS = [
   "--headless=new",
   "--no-sandbox",
-  "--disable-gpu",
+  // WebGL through SwiftShader (software): MediaPipe's face_mesh needs a GL context for its image
+  // input; our engine and Human's wasm backend use none.
+  "--use-angle=swiftshader",
+  "--enable-unsafe-swiftshader",
   "--disable-quic",
   "--no-first-run",
   "--disable-background-networking",
@@ -315,6 +319,7 @@ async function perFrame(chromium, frames) {
     "/human/": join(HUMAN_DIR, "dist"),
     "/human-models/": join(HUMAN_DIR, "models"),
     "/tfjs-wasm/": TFJS_WASM_DIR,
+    "/mediapipe/": MEDIAPIPE_DIR,
     "/": join(BENCH, "www"),
   });
   const userDataDir = mkdtempSync(join(tmpdir(), "openfio-bench-chromium-"));
@@ -367,6 +372,14 @@ async function perFrame(chromium, frames) {
       impls.push([name, (i, full) => page.evaluate(([n, i, full]) => window.bench.fio(n, i, full), [name, i, full])]);
     }
     if (human) impls.push(["human", (i, full) => page.evaluate(([i, full]) => window.bench.humanDetect(i, full), [i, full])]);
+    log("loading MediaPipe face_mesh (its SIMD wasm)");
+    try {
+      result.mediapipe = await page.evaluate(() => window.bench.initMediaPipe());
+      impls.push(["mediapipe", (i) => page.evaluate((i) => window.bench.mediapipeDetect(i), i)]);
+    } catch (e) {
+      result.mediapipeError = e.message.split("\n")[0];
+      log(`MediaPipe failed: ${result.mediapipeError}`);
+    }
 
     const pick = (ok) => frames.map((f, i) => (ok(f) ? i : -1)).filter((i) => i >= 0);
     // Still frames rotate; the video group plays consecutive frames in order, live view only.
@@ -384,8 +397,18 @@ async function perFrame(chromium, frames) {
           const i = g.idx[((k % g.idx.length) + g.idx.length) % g.idx.length];
           const order = impls.map((_, j) => impls[(j + (k + WARMUP)) % impls.length]);
           for (const [name, fn] of order) {
-            if (full && name === "track") continue; // a full analysis always detects
-            const r = await fn(i, full);
+            // A full analysis always detects; MediaPipe's face mesh has no full analysis.
+            if (full && (name === "track" || name === "mediapipe")) continue;
+            if (name === "mediapipe" && result.mediapipeError) continue;
+            let r;
+            try {
+              r = await fn(i, full);
+            } catch (e) {
+              if (name !== "mediapipe") throw e;
+              result.mediapipeError = e.message.split("\n")[0];
+              log(`MediaPipe failed: ${result.mediapipeError}`);
+              continue;
+            }
             if (k < 0) continue;
             const key = `${g.name}/${mode}/${name}`;
             const rec = (result.impls[key] ||= { ms: [], roundTrip: [], faces: [], main: [], timings: [], tracked: [], extra: [] });
@@ -400,6 +423,7 @@ async function perFrame(chromium, frames) {
         }
       }
     }
+    result.throttle = await throttleCheck(ctx, page, impls, groups);
   } finally {
     native.close();
     await ctx.close().catch(() => {});
@@ -407,6 +431,30 @@ async function perFrame(chromium, frames) {
     await server.close();
   }
   return result;
+}
+
+// Does DevTools' CPU throttling (the usual stand-in for a phone) slow the Web Worker the engine
+// runs in? The same live-view calls, and Human's (on the page's main thread), with the page's CPU
+// throttled 4× and not, alternating.
+async function throttleCheck(ctx, page, impls, groups) {
+  const g = groups.find((x) => x.name === "640x480") || groups[0];
+  if (!g) return null;
+  const cdp = await ctx.newCDPSession(page);
+  const out = {};
+  const use = impls.filter(([name]) => name === "simd" || name === "human");
+  const rounds = Math.max(6, Math.floor(RUNS / 4));
+  for (let k = 0; k < rounds; k++) {
+    for (const rate of [1, 4]) {
+      await cdp.send("Emulation.setCPUThrottlingRate", { rate });
+      for (const [name, fn] of use) {
+        const r = await fn(g.idx[k % g.idx.length], false);
+        ((out[name] ||= { 1: [], 4: [] })[rate]).push(r.ms);
+      }
+    }
+  }
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
+  await cdp.detach().catch(() => {});
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,9 +617,18 @@ function report(pf, visits, meta) {
       for (const [name, , label] of FLAVOURS) line("1", `wasm ${label}, in worker`, name, "ms", `${ratio(m(name), m("simd"))} SIMD`);
       line("1", "wasm SIMD, round trip from page", "simd", "roundTrip", `${ratio(m("simd", "roundTrip"), m("simd"))} in-worker`);
       if (human) line("3", humanLabel, "human", "ms", `${ratio(m("human"), m("simd"))} wasm SIMD`);
+      if (mode === "detect" && get("mediapipe")) {
+        const found = (get("mediapipe").faces || []).filter((n) => n === 1).length;
+        line("3", `MediaPipe face_mesh 0.4.1657299874 (its SIMD wasm, tracking on, main thread; a face on ${found}/${get("mediapipe").faces.length} frames)`, "mediapipe", "ms", `${ratio(m("mediapipe"), m("simd"))} wasm SIMD`);
+      }
     }
   }
   if (!human) row("3", `@vladmandic/human: did not run (${pf.humanError || "unknown"})`, "—", "—", 0, "—");
+  if (pf.mediapipeError) row("3", `MediaPipe face_mesh: did not run (${pf.mediapipeError})`, "—", "—", 0, "—");
+  for (const [impl, where] of [["simd", "wasm SIMD in the Web Worker"], ["human", "Human on the main thread"]]) {
+    const t = pf.throttle?.[impl];
+    if (t) row("6", `DevTools CPU throttling 4× vs none, 640×480 live view, ${where} (ms, throttled; ratio = throttled / unthrottled)`, f1(median(t[4])), f1(p90(t[4])), t[4].length, `${ratio(median(t[4]), median(t[1]))}`);
+  }
   // Engine start in the bench page's worker: wasm fetch + compile, then the tracker stage, then
   // every stage. SIMD goes first and fetches the models; the others read them from the Cache API.
   for (const [name, label] of [["simd", "SIMD"], ...FLAVOURS.map(([n, , l]) => [n, l])]) {
@@ -675,7 +732,7 @@ async function main() {
   }
   mkdirSync(dirname(OUT), { recursive: true });
   const stripBodies = (vs) => vs.map((v) => ({ ...v }));
-  writeFileSync(OUT, JSON.stringify({ meta, table, perFrame: { summary, load: pf.load, human: pf.human, humanError: pf.humanError, errors: pf.errors, samples: pf.impls }, visits: stripBodies(visits) }, null, 1));
+  writeFileSync(OUT, JSON.stringify({ meta, table, perFrame: { summary, load: pf.load, throttle: pf.throttle, mediapipe: pf.mediapipe, mediapipeError: pf.mediapipeError, human: pf.human, humanError: pf.humanError, errors: pf.errors, samples: pf.impls }, visits: stripBodies(visits) }, null, 1));
   console.log(table);
   console.log(`\nload average ${meta.loadavgStart.map((x) => x.toFixed(1)).join(" ")} → ${meta.loadavgEnd.map((x) => x.toFixed(1)).join(" ")} on ${meta.cpus} cores; JSON: ${OUT}`);
 }

@@ -132,5 +132,46 @@ async function humanDetect(i, full) {
   };
 }
 
-window.bench = { loadFrames, initFio, fio, stopFio, initHuman, humanDetect };
+// MediaPipe's own face mesh (npm @mediapipe/face_mesh, its SIMD wasm and model data, served from
+// node_modules by bench.mjs): face detection + 468-point mesh with its own tracking between
+// frames (static image mode off), on the page's main thread, as that package runs.
+let mediapipe = null;
+let mediapipeCanvas = null;
+let mediapipeFaces = 0;
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const el = document.createElement("script");
+    el.src = src;
+    el.onload = resolve;
+    el.onerror = () => reject(new Error(`${src} did not load`));
+    document.head.appendChild(el);
+  });
+}
+
+async function initMediaPipe() {
+  const t0 = performance.now();
+  await loadScript("/mediapipe/face_mesh.js");
+  const mp = new window.FaceMesh({ locateFile: (f) => `/mediapipe/${f}` });
+  mp.setOptions({ maxNumFaces: 1, refineLandmarks: false, selfieMode: false, minDetectionConfidence: 0.5, minTrackingConfidence: 0.5 });
+  mp.onResults((r) => { mediapipeFaces = (r.multiFaceLandmarks || []).length; });
+  await mp.initialize();
+  mediapipe = mp;
+  mediapipeCanvas = document.createElement("canvas");
+  return { loadMs: performance.now() - t0 };
+}
+
+async function mediapipeDetect(i) {
+  const f = frames[i];
+  mediapipeCanvas.width = f.width;
+  mediapipeCanvas.height = f.height;
+  mediapipeCanvas.getContext("2d").putImageData(f, 0, 0);
+  mediapipeFaces = -1;
+  const t0 = performance.now();
+  await mediapipe.send({ image: mediapipeCanvas });
+  const ms = performance.now() - t0;
+  return { ms, faces: mediapipeFaces, main: false };
+}
+
+window.bench = { loadFrames, initFio, fio, stopFio, initHuman, humanDetect, initMediaPipe, mediapipeDetect };
 document.getElementById("status").textContent = "ready";
