@@ -14,6 +14,8 @@ use crate::Error;
 pub const FACERES_MODEL: &str = "faceres";
 /// Input side of faceres.
 pub const FACERES_SIZE: usize = 224;
+/// Length of faceres' identity descriptor (its global-pooling output).
+pub const FACERES_DESCRIPTOR_DIM: usize = 1024;
 /// Manifest name of the SSR-Net age model (comparison only).
 pub const AGE_MODEL: &str = "age";
 /// Manifest name of the mini-Xception gender model (comparison only).
@@ -86,6 +88,29 @@ impl FaceRes {
 
     /// Estimates age and gender from a 224×224 RGB face crop.
     pub fn estimate(&self, crop_rgb: &[u8]) -> Result<Attributes, Error> {
+        let out = self.infer(crop_rgb)?;
+        let p_male = output(&out, 0, 1, FACERES_MODEL)?[0];
+        let age = expected_age_top2(output(&out, 2, 100, FACERES_MODEL)?);
+        let (gender, gender_confidence) = gender_from_p_male(p_male);
+        Ok(Attributes {
+            age,
+            gender,
+            gender_confidence,
+        })
+    }
+
+    /// The 1024-D identity descriptor (global pooling) of a 224×224 RGB face crop, L2-normalised:
+    /// a recognition candidate measured by `fio-eval recognition`, not used by the pipeline.
+    pub fn descriptor(&self, crop_rgb: &[u8]) -> Result<Vec<f32>, Error> {
+        let out = self.infer(crop_rgb)?;
+        let v = output(&out, 1, FACERES_DESCRIPTOR_DIM, FACERES_MODEL)?.to_vec();
+        crate::embed::l2_normalised(v).ok_or_else(|| Error::Inference {
+            name: FACERES_MODEL.into(),
+            reason: "zero descriptor".into(),
+        })
+    }
+
+    fn infer(&self, crop_rgb: &[u8]) -> Result<Vec<Output>, Error> {
         let n = FACERES_SIZE;
         if crop_rgb.len() != n * n * 3 {
             return Err(Error::BadFrame(format!("faceres crop must be {n}x{n} RGB")));
@@ -100,15 +125,7 @@ impl FaceRes {
                 ]
             })
             .collect();
-        let out = self.model.run(input)?;
-        let p_male = output(&out, 0, 1, FACERES_MODEL)?[0];
-        let age = expected_age_top2(output(&out, 2, 100, FACERES_MODEL)?);
-        let (gender, gender_confidence) = gender_from_p_male(p_male);
-        Ok(Attributes {
-            age,
-            gender,
-            gender_confidence,
-        })
+        self.model.run(input)
     }
 }
 

@@ -180,3 +180,29 @@ fn age_and_gender_are_plausible_on_labelled_portraits() {
         "an age estimate is {worst_age_error} years off"
     );
 }
+
+#[test]
+fn faceres_descriptor_is_unit_length_and_tells_people_apart() {
+    use fio_vision::align::face_crop;
+    use fio_vision::attributes::{ATTRIBUTE_CROP_EXPAND, FACERES_DESCRIPTOR_DIM, FACERES_SIZE};
+    let describe = |rel: &str| {
+        let f = frame(rel);
+        let face = confident_faces(rel).swap_remove(0);
+        let crop = face_crop(
+            &f,
+            face.bbox,
+            &face.landmarks,
+            ATTRIBUTE_CROP_EXPAND,
+            FACERES_SIZE,
+        );
+        pipeline().attributes().unwrap().descriptor(&crop).unwrap()
+    };
+    let a = describe("data/face_recognition/obama.jpg");
+    let b = describe("data/face_recognition/obama2.jpg");
+    let other = describe("data/face_recognition/biden.jpg");
+    assert_eq!(a.len(), FACERES_DESCRIPTOR_DIM);
+    let norm: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    let (same, diff) = (cosine(&a, &b), cosine(&a, &other));
+    assert!(same > diff, "same person {same:.3}, other person {diff:.3}");
+}

@@ -7,6 +7,7 @@ mod eval;
 mod evidence_crops;
 mod liveness_eval;
 mod occlusion;
+mod recognition;
 mod replay;
 mod segments;
 
@@ -19,6 +20,13 @@ use Outcome::{Failed, Usage};
 
 const USAGE: &str = "usage:
   fio-eval eval LABELS.csv [--json]    genuine/impostor statistics for a CSV of file,identity
+  fio-eval recognition RECOGNITION.csv [HISTOGRAM.svg] [--json]
+                                       genuine accept rate per condition (expression,
+                                       occlusion, pose, small face, age) at zero false
+                                       accepts on the validation/test split, for the shipped
+                                       embedding and the candidates, with mean and
+                                       max-of-frames enrollment; the test split's score
+                                       histograms as an SVG picture
   fio-eval liveness-eval [DATA_DIR] [SEGMENTS.json] [--json]
                                        APCER per attack species and BPCER of the liveness
                                        decision on the real clips and the attack videos,
@@ -63,6 +71,18 @@ fn run(args: Vec<String>) -> Result<(), Outcome> {
             }
             let pipeline = load_pipeline(&args.models)?;
             eval::run(&pipeline, Path::new(&args.positional[0]), json).map_err(Failed)
+        }
+        "recognition" => {
+            let (csv, svg) = match args.positional.as_slice() {
+                [csv] => (csv, None),
+                [csv, svg] => (csv, Some(Path::new(svg))),
+                _ => {
+                    return Err(Usage(
+                        "recognition needs RECOGNITION.csv [HISTOGRAM.svg]".into(),
+                    ))
+                }
+            };
+            recognition::run(&args.models, Path::new(csv), json, svg).map_err(Failed)
         }
         "segments" => {
             if args.positional.is_empty() {
