@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use fio_cli::CliError;
-use fio_core::liveness::{Session, Thresholds, Verdict};
+use fio_core::liveness::{LivenessReport, Session, Thresholds, Verdict};
 use fio_core::protocol::LivenessMode;
 use fio_core::{new_challenge, Ceremony, LivenessAction, CHALLENGE_TTL_MS};
 use serde::Serialize;
@@ -106,6 +106,15 @@ fn play(rec: &[Sample], start: usize, t0: f64) -> impl Iterator<Item = Sample> +
 /// [`GIVE_UP_MS`], and a feed that ends first is decided on what was seen.
 /// Returns (verdict with temporal cues, passive-model-only verdict over the sampling window).
 fn passive_ceremony(feed: impl Iterator<Item = Sample>, th: &Thresholds) -> (Verdict, bool) {
+    let (verdict, passive_only, _) = passive_ceremony_report(feed, th);
+    (verdict, passive_only)
+}
+
+/// [`passive_ceremony`] with the liveness report the widget would send.
+fn passive_ceremony_report(
+    feed: impl Iterator<Item = Sample>,
+    th: &Thresholds,
+) -> (Verdict, bool, LivenessReport) {
     let mut w = Widget::new(LivenessMode::Passive, &[], th);
     let mut capture = Session::with_thresholds(LivenessMode::Passive, vec![], *th);
     let mut sampling = true;
@@ -131,12 +140,71 @@ fn passive_ceremony(feed: impl Iterator<Item = Sample>, th: &Thresholds) -> (Ver
         .report
         .passive
         .is_some_and(|p| p >= th.passive_min);
+    let outcome = w.session.outcome();
     let verdict = if gave_up {
         Verdict::NoFace
     } else {
-        w.session.outcome().verdict
+        outcome.verdict
     };
-    (verdict, passive_only)
+    (verdict, passive_only, outcome.report)
+}
+
+/// One passive ceremony of `fio-eval passive-clip`: where it started, what was decided and why.
+#[derive(Serialize)]
+struct ClipCeremony {
+    start_s: f64,
+    verdict: Verdict,
+    passive_model_only: bool,
+    report: LivenessReport,
+}
+
+/// `fio-eval passive-clip VIDEO.y4m`: a bona fide clip through passive-mode ceremonies starting
+/// every second (the bench's bona fide protocol), each with its verdict and the reason, so a live
+/// person refused can be explained from the report.
+pub fn passive_clip(models: &Path, video: &Path, json: bool) -> Result<(), CliError> {
+    let mut recorder = crate::replay::Recorder::load(models)?;
+    let samples = recorder.record(video)?;
+    let th = Thresholds::DEFAULT;
+    let fps_frames = samples.get(1).map_or(10.0, |s| {
+        1000.0 / (s.cues.t_ms - samples[0].cues.t_ms).max(1.0)
+    });
+    let step = (fps_frames.round() as usize).max(1);
+    let wait = (th.blink_wait_ms / 1000.0 * fps_frames) as usize;
+    let mut out = Vec::new();
+    for start in (0..samples.len().saturating_sub(wait)).step_by(step) {
+        let (verdict, passive_model_only, report) =
+            passive_ceremony_report(samples[start..].iter().cloned(), &th);
+        out.push(ClipCeremony {
+            start_s: samples[start].cues.t_ms / 1000.0,
+            verdict,
+            passive_model_only,
+            report,
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "{}: {} frames at {fps_frames:.1} fps, {} ceremonies",
+        video.display(),
+        samples.len(),
+        out.len()
+    );
+    for c in &out {
+        println!(
+            "start {:>5.1} s  {:<28} frames {:>3} passive {:>5} pattern {:>5} blinks {} yaw spread {:>4.1} pitch spread {:>4.1}",
+            c.start_s,
+            format!("{:?}", c.verdict),
+            c.report.frames,
+            c.report.passive.map_or("-".into(), |p| format!("{p:.2}")),
+            c.report.pattern.map_or("-".into(), |p| format!("{p:.2}")),
+            c.report.blinks,
+            c.report.yaw_spread_deg,
+            c.report.pitch_spread_deg
+        );
+    }
+    Ok(())
 }
 
 /// Acceptance counts of one row of the table.

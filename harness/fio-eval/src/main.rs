@@ -36,6 +36,9 @@ const USAGE: &str = "usage:
                                        photos and every 10th frame of the clips (default
                                        data/video/cap12.y4m, cap13.y4m next to the CSV), bare
                                        and with synthetic masks, sunglasses and a hand
+  fio-eval passive-clip VIDEO.y4m [--json]
+                                       a bona fide clip through passive-mode ceremonies
+                                       starting every second: verdict, reason and report
 fixture generation:
   fio-eval segments VIDEO.y4m... [--json]
                                        time segments with blinks, head turns, looking up,
@@ -83,6 +86,12 @@ fn run(args: Vec<String>) -> Result<(), Outcome> {
                 }
             };
             recognition::run(&args.models, Path::new(csv), json, svg).map_err(Failed)
+        }
+        "passive-clip" => {
+            let [video] = args.positional.as_slice() else {
+                return Err(Usage("passive-clip needs one VIDEO.y4m".into()));
+            };
+            liveness_eval::passive_clip(&args.models, Path::new(video), json).map_err(Failed)
         }
         "segments" => {
             if args.positional.is_empty() {
