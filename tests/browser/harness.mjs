@@ -682,6 +682,35 @@ export async function waitForScreen(page, screen, { timeoutMs = 60_000 } = {}) {
   throw new Error(`widget did not show ${want.join("|")} within ${timeoutMs} ms (last: ${JSON.stringify(info)})`);
 }
 
+/**
+ * Records, in the page's own clock, when the widget shows each screen (a MutationObserver on
+ * `data-fio-screen`): durations measured this way do not depend on how fast this process polls
+ * a loaded machine. Read them with `screenTimes`.
+ */
+export async function recordScreens(page) {
+  await page.evaluate(() => {
+    const log = (window.__fioScreens = []);
+    let last = null;
+    const note = () => {
+      const m = document.querySelector('[data-fio="modal"]');
+      const screen = m ? m.getAttribute("data-fio-screen") : null;
+      if (screen !== last) log.push({ screen, t: performance.now() });
+      last = screen;
+    };
+    new MutationObserver(note).observe(document.documentElement, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ["data-fio-screen"],
+    });
+  });
+}
+
+/** The screens `recordScreens` saw, in order: `[{screen, t}]` (t: page ms). */
+export async function screenTimes(page) {
+  return page.evaluate(() => window.__fioScreens || []);
+}
+
 /** The state of run `id` (startCall): `{done, ok, value, code, rejection, ms}`. */
 export async function runState(page, id) {
   return page.evaluate((id) => {
