@@ -27,6 +27,18 @@ pub const SMALL_ATTRIBUTE_SIZE: usize = 64;
 /// 6.1+ beyond; SSR-Net needs 1.6 for 25/25 genders.
 pub const ATTRIBUTE_CROP_EXPAND: f32 = 1.6;
 
+/// The crop faceres reads for a detected face: the detector box widened by
+/// [`ATTRIBUTE_CROP_EXPAND`], eye-levelled, at [`FACERES_SIZE`].
+pub fn attribute_crop(frame: &crate::Frame, d: &crate::detect::Detection) -> Vec<u8> {
+    crate::align::face_crop(
+        frame,
+        d.bbox,
+        &d.landmarks,
+        ATTRIBUTE_CROP_EXPAND,
+        FACERES_SIZE,
+    )
+}
+
 /// ImageNet/caffe channel means faceres was trained with, in its BGR order.
 const FACERES_BGR_MEAN: [f32; 3] = [103.939, 116.779, 123.68];
 // Luma weights the gender model's training used for its grey input.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::align::{align_arcface, alignment_residual, face_crop};
-use crate::attributes::{Attributes, FaceRes, ATTRIBUTE_CROP_EXPAND, FACERES_SIZE};
+use crate::attributes::{attribute_crop, Attributes, FaceRes};
 use crate::detect::{Detection, Detector, DETECTOR_MODEL};
 use crate::embed::{Embedder, EMBEDDER_MODEL};
 use crate::frame::Frame;
@@ -227,16 +227,7 @@ impl Pipeline {
 
         let t = now();
         let attributes = match &self.attributes {
-            Some(a) => {
-                let crop = face_crop(
-                    frame,
-                    d.bbox,
-                    &d.landmarks,
-                    ATTRIBUTE_CROP_EXPAND,
-                    FACERES_SIZE,
-                );
-                Some(a.estimate(&crop)?)
-            }
+            Some(a) => Some(a.estimate(&attribute_crop(frame, &d))?),
             None => None,
         };
         times.attributes += now() - t;

@@ -183,18 +183,12 @@ fn age_and_gender_are_plausible_on_labelled_portraits() {
 
 #[test]
 fn faceres_descriptor_is_unit_length_and_tells_people_apart() {
-    use fio_vision::align::face_crop;
-    use fio_vision::attributes::{ATTRIBUTE_CROP_EXPAND, FACERES_DESCRIPTOR_DIM, FACERES_SIZE};
+    use fio_vision::attributes::{attribute_crop, FACERES_DESCRIPTOR_DIM};
+    use fio_vision::detect::{confident_faces, Detection};
     let describe = |rel: &str| {
         let f = frame(rel);
-        let face = confident_faces(rel).swap_remove(0);
-        let crop = face_crop(
-            &f,
-            face.bbox,
-            &face.landmarks,
-            ATTRIBUTE_CROP_EXPAND,
-            FACERES_SIZE,
-        );
+        let d: Detection = confident_faces(pipeline().detect(&f).unwrap()).swap_remove(0);
+        let crop = attribute_crop(&f, &d);
         pipeline().attributes().unwrap().descriptor(&crop).unwrap()
     };
     let a = describe("data/face_recognition/obama.jpg");

@@ -15,8 +15,8 @@ use std::path::Path;
 use fio_core::matching::MATCH_THRESHOLD;
 use fio_core::template::EMBEDDING_DIM;
 use fio_core::Embedding;
-use fio_vision::align::{align_arcface, face_crop};
-use fio_vision::attributes::{ATTRIBUTE_CROP_EXPAND, FACERES_SIZE};
+use fio_vision::align::align_arcface;
+use fio_vision::attributes::attribute_crop;
 use fio_vision::detect::confident_faces;
 use fio_vision::embed::cosine;
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
@@ -177,14 +177,9 @@ fn analyse(pipeline: &Pipeline, frame: &Frame) -> Result<Analysed, CliError> {
         Some(crop) => embedder.embed(&crop)?,
         None => fa.embedding.clone(),
     };
-    let crop = face_crop(
-        frame,
-        d.bbox,
-        &d.landmarks,
-        ATTRIBUTE_CROP_EXPAND,
-        FACERES_SIZE,
-    );
-    let faceres = pipeline.attributes()?.descriptor(&crop)?;
+    let faceres = pipeline
+        .attributes()?
+        .descriptor(&attribute_crop(frame, &d))?;
     Ok(Analysed {
         embeddings: Some([fa.embedding, mirror, mesh_points, faceres]),
         obscured,
