@@ -581,14 +581,15 @@ pub fn load_or_record(
     Ok(rec)
 }
 
-/// `fio-eval liveness-eval DATA_DIR [SEGMENTS.json]`: bona fide `DATA_DIR/video/cap12.y4m` and
-/// `cap13.y4m`, attacks `DATA_DIR/attacks/<species>_<clip>.y4m`; prints the Markdown table
+/// `fio-eval liveness-eval DATA_DIR [SEGMENTS.json]`: bona fide `DATA_DIR/video/cap12.y4m`,
+/// `cap13.y4m` (one man, two sessions) and `pexels_woman.y4m` (passive rows only: she answers
+/// no prompt), attacks `DATA_DIR/attacks/<species>_<clip>.y4m`; prints the Markdown table
 /// (JSON with `--json`). Analyses are cached in `artifacts/liveness/` next to the data dir's repo.
 pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<(), CliError> {
     let cache = data.join("../../artifacts/liveness");
     let mut recorder = None;
     let mut recs = Vec::new();
-    for clip in ["cap12", "cap13"] {
+    for clip in ["cap12", "cap13", "pexels_woman"] {
         let v = data.join("video").join(format!("{clip}.y4m"));
         recs.push(load_or_record(&mut recorder, models, &v, None, &cache)?);
     }
@@ -674,7 +675,9 @@ pub fn run(models: &Path, data: &Path, segments: &Path, json: bool) -> Result<()
         println!("{}", table.markdown());
         let can: Vec<String> = answerable(&segs).into_iter().map(action_name).collect();
         println!(
-            "Bona fide: cap12 + cap13 (real webcam sessions, 10 fps). Active bona fide ceremonies \
+            "Bona fide: cap12 + cap13 (one man's real webcam sessions, 10 fps) and, in rows (a) \
+             and (b), the Pexels clip of a woman (pexels_woman, 10 fps; she answers no prompt). \
+             Active bona fide ceremonies \
              answer prompts with real segments; prompts drawn from: {}. Attacks are synthetic \
              (fixtures/attacks). (d): the widget's evidence crops of each ceremony (bona fide: \
              the frames the session kept, rejected ceremonies count as rejected), re-verified \
