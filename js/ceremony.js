@@ -321,6 +321,7 @@ export class Ceremony {
     let manySince = null;
     const ignoreObscured = !!this.policy.ignoreObscuredFaces;
     let sawObscured = false;
+    let blinkHinted = false;
     const hardCap = Math.max(this.p.idleMs * 2, 60_000);
     const mode = this.policy.livenessMode || "active";
     // Edge re-verification: crops are kept only when the edge gave this challenge a key.
@@ -362,11 +363,22 @@ export class Ceremony {
       }
       if (cap.sample) samples.push({ main: analysis.main, t });
       const g = cap.guidance;
-      const shown = samples.length && g === "ok" ? this.s.capturing : this.s.guidance[g] || this.s.guidance.noFace;
-      this.widget.setGuidance(shown, g);
+      if (cap.blinkHint && g === "ok") {
+        // Passive mode, samples in, still no blink (fio_core::capture_schedule::BLINK_HINT_AFTER_MS):
+        // ask for one with the blink cue; the decision still needs a real blink.
+        if (!blinkHinted) this.state("blinkHint");
+        blinkHinted = true;
+        this.widget.setGuidance(this.s.actions.blink, "action");
+        if (typeof this.widget.setAction === "function") this.widget.setAction("blink");
+      } else {
+        if (blinkHinted && typeof this.widget.setAction === "function") this.widget.setAction(null);
+        const shown = samples.length && g === "ok" ? this.s.capturing : this.s.guidance[g] || this.s.guidance.noFace;
+        this.widget.setGuidance(shown, g);
+      }
       this.widget.setProgress(cap.samples / cap.needed);
       if (cap.done) break;
     }
+    if (blinkHinted && typeof this.widget.setAction === "function") this.widget.setAction(null);
     this.widget.setProgress(1);
     return samples;
   }

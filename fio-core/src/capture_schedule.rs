@@ -22,6 +22,14 @@ pub const AUTH_SPAN_MS: f64 = 300.0;
 /// Minimum time (ms) between two full analyses while sampling: a full analysis takes several
 /// video frames, and the live view in between keeps the eyelids tracked.
 pub const SAMPLE_GAP_MS: f64 = 350.0;
+/// Passive mode: once the samples are in and no blink has been seen this long after the first
+/// sample, the widget shows the blink cue as a hint. The decision is unchanged (a blink within
+/// [`crate::liveness::Thresholds::blink_wait_ms`] is still required, and a picture cannot
+/// follow the hint); it is for the live user who simply does not blink: `fio-eval passive-clip`
+/// finds the real clips' man refused "no blink" in 21 of 69 windows of 8 s, and a blink a
+/// second or two after being asked is what a person does. 3 s leaves room for a natural blink
+/// (every 2–10 s at rest) before the widget asks.
+pub const BLINK_HINT_AFTER_MS: f64 = 3_000.0;
 /// During the prompts one analysed frame in this many is fully analysed (its template keeps the
 /// identity continuous); the others are fast, so quick actions are seen.
 pub const PROMPT_FULL_EVERY: u32 = 5;
@@ -84,6 +92,9 @@ pub struct CaptureStep {
     /// Capture is over: enough samples, a blink or the blink wait in passive mode, and a
     /// liveness session ready to decide.
     pub done: bool,
+    /// Passive mode: still no blink [`BLINK_HINT_AFTER_MS`] after the first sample, so the widget
+    /// shows the blink cue.
+    pub blink_hint: bool,
 }
 
 /// The schedule of one ceremony's capture and, in active mode, its prompts.
@@ -182,6 +193,14 @@ impl CaptureSchedule {
             || self
                 .first_sample_ms
                 .is_some_and(|first| f.t_ms - first >= self.blink_wait_ms);
+        let done = enough && blink_ok && (f.ready || self.mode == LivenessMode::Off);
+        let blink_hint = self.mode == LivenessMode::Passive
+            && enough
+            && !done
+            && f.blinks == 0
+            && self
+                .first_sample_ms
+                .is_some_and(|first| f.t_ms - first >= BLINK_HINT_AFTER_MS);
         CaptureStep {
             guidance,
             obscured,
@@ -189,7 +208,8 @@ impl CaptureSchedule {
             samples: self.samples,
             needed: self.needed,
             enough,
-            done: enough && blink_ok && (f.ready || self.mode == LivenessMode::Off),
+            done,
+            blink_hint,
         }
     }
 
@@ -262,6 +282,38 @@ mod tests {
             CaptureSchedule::new(Ceremony::Authenticate, LivenessMode::Passive, 3000.0, false);
         let (_, done) = run(&mut s, 100.0, 10_000.0, f64::INFINITY);
         assert_eq!(done, Some(3100.0), "3 s after the first sample at 100 ms");
+    }
+
+    #[test]
+    fn passive_mode_hints_a_blink_after_three_seconds_without_one() {
+        let hint_at = |blink_at: f64, mode: LivenessMode| {
+            let mut s = CaptureSchedule::new(Ceremony::Authenticate, mode, 8000.0, false);
+            let mut first = None;
+            for k in 0..100 {
+                let t = k as f64 * 100.0;
+                let full = s.full(t);
+                let step = s.record(&CapturedFrame {
+                    blinks: u32::from(t >= blink_at),
+                    ..frame(t, full)
+                });
+                if step.blink_hint {
+                    first.get_or_insert(t);
+                }
+                if step.done {
+                    break;
+                }
+            }
+            first
+        };
+        // First sample at 100 ms: the hint from 3.1 s until a blink ends capture.
+        assert_eq!(hint_at(f64::INFINITY, LivenessMode::Passive), Some(3100.0));
+        assert_eq!(hint_at(4000.0, LivenessMode::Passive), Some(3100.0));
+        assert_eq!(
+            hint_at(2000.0, LivenessMode::Passive),
+            None,
+            "blinked before the hint"
+        );
+        assert_eq!(hint_at(f64::INFINITY, LivenessMode::Active), None);
     }
 
     #[test]

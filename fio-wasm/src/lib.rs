@@ -92,6 +92,8 @@ export interface CaptureStep {
   enough: boolean;
   /** Capture is over. */
   done: boolean;
+  /** Passive mode: no blink yet, well after the samples: show the blink cue as a hint. */
+  blinkHint: boolean;
 }
 export interface Analysis {
   /** Liveness cues of the largest face (face mesh; passive score when `full`). */

@@ -1,5 +1,5 @@
-// Passive liveness (livenessMode "passive"): no prompts; the capture waits up to 8 s for a natural
-// blink. A real user (the canvas camera playing a resting stretch of the real clip that contains
+// Passive liveness (livenessMode "passive"): no challenge; the capture waits up to 8 s for a
+// natural blink, showing the blink cue as a hint after 3 s without one. A real user (the canvas camera playing a resting stretch of the real clip that contains
 // a blink) is accepted; a still photo of him (still_cap12) is rejected with PAD_ATTACK, and so is
 // a screen replay of his real footage (it blinks, so the moiré cue must decide it).
 import assert from "node:assert/strict";
@@ -57,6 +57,10 @@ test("passive: still_cap12 as the camera → enroll rejected with PAD_ATTACK aft
   assert.equal(s.res.code, FIO.PAD_ATTACK, `expected PAD_ATTACK, got ${s.res.ok ? "success" : codeName(s.res.code)}: ${sev}`);
   assert.equal(s.debug.liveness?.verdict?.verdict, "attack", sev);
   assert.equal(s.debug.liveness?.report?.blinks, 0, `no blink on a still photo: ${sev}`);
+  // Without a blink the widget asks for one (the blink cue, fio_core BLINK_HINT_AFTER_MS); a
+  // picture cannot follow it, so the decision stays PAD_ATTACK.
+  assert.ok((s.debug.history || []).includes("blinkHint"), `the blink hint was shown: ${sev}`);
+  assert.deepEqual(promptedStates(s.debug.history), [], `a hint, not a challenge prompt: ${sev}`);
   const cap = s.res.screens.find((x) => x.screen === "camera");
   t.diagnostic(`still enroll rejected ${Math.round(s.res.elapsedMs)} ms after the call (camera screen at ${cap?.atMs} ms); report ${JSON.stringify(s.debug.liveness?.report)}`);
   assert.equal((await listFacialIds(edge, app)).total, 0);
