@@ -242,12 +242,22 @@ test('capture schedule: the widget\'s cadence from fio-core, bad arguments rejec
     if (step.done) break;
   }
   assert.deepEqual(fulls, [100, 500]);
-  assert.deepEqual(step, { guidance: 'ok', obscured: false, sample: true, samples: 2, needed: 2, enough: true, done: true });
+  assert.deepEqual(step, { guidance: 'ok', obscured: false, sample: true, samples: 2, needed: 2, enough: true, done: true, blinkHint: false });
   s.startPrompts();
   assert.deepEqual([0, 1, 2, 3, 4, 5].map((t) => s.full(t)), [true, false, false, false, false, true]);
   assert.throws(() => new simd.CaptureSchedule('login', 'active', 8000, false), /ceremony/);
   assert.throws(() => new simd.CaptureSchedule('enroll', 'strict', 8000, false), /livenessMode/);
   assert.throws(() => s.record({ tMs: 0 }), /frame/);
+  // Passive mode: no blink 3 s after the first sample (100 ms) → the widget shows the blink hint.
+  const p = new simd.CaptureSchedule('authenticate', 'passive', 8000, false);
+  let hintAt = null;
+  for (let t = 0; t <= 5000; t += 100) {
+    const full = p.full(t);
+    const st = p.record({ tMs: t, full, faces: 1, guidance: 'ok', obscured: false, main: full, blinks: 0, ready: true });
+    if (st.blinkHint && hintAt === null) hintAt = t;
+    assert.equal(st.done, false, `no blink, no end before the 8 s wait (t = ${t})`);
+  }
+  assert.equal(hintAt, 3100);
 });
 
 // The canvas-camera frames of the liveness tests (make-videos.sh: 400x300 JPEG at 10 fps).
