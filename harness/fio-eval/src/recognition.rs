@@ -6,8 +6,9 @@
 //! enrollment frames and fused into its template (fio-core's mean, the shipped fusion); every
 //! probe row is one login attempt compared with every enrolled template. A pair is genuine when
 //! both are the same person, else impostor. A probe with no usable face is a genuine pair
-//! refused. Embedding candidates and fusions are measured side by side; thresholds for a
-//! candidate are chosen on the validation split only and then applied to the test split.
+//! refused. Embedding candidates and fusions are measured side by side, each at the shipped
+//! threshold and at zero false accepts (just above its split's worst impostor); choices are
+//! made on the validation split, the test split is only reported.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -209,8 +210,9 @@ fn enroll(frames: &[&Vec<f32>], fusion: Fusion) -> Vec<Vec<f32>> {
                 .iter()
                 .filter_map(|v| Embedding::new(v.to_vec()).ok())
                 .collect();
+            // The mean embedding; `similarity` quantises it to a template, as the edge stores it.
             match Embedding::mean(&e) {
-                Ok(m) => vec![m.to_template().to_embedding().as_slice().to_vec()],
+                Ok(m) => vec![m.as_slice().to_vec()],
                 Err(_) => Vec::new(),
             }
         }
