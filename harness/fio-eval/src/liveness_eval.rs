@@ -87,13 +87,37 @@ fn challenge(rng: &mut Rng, allowed: &[LivenessAction]) -> Vec<LivenessAction> {
     }
 }
 
-/// Frames of `rec` from `start` on, looping, re-timed to continue at `t0` (10 fps spacing kept).
-fn play(rec: &[Sample], start: usize, t0: f64) -> impl Iterator<Item = Sample> + '_ {
-    let dt = if rec.len() > 1 {
+/// Milliseconds between a recording's frames, from its first two (100, the fixtures' 10 fps, for
+/// a single frame).
+fn frame_ms(rec: &[Sample]) -> f64 {
+    if rec.len() > 1 {
         rec[1].cues.t_ms - rec[0].cues.t_ms
     } else {
         100.0
+    }
+}
+
+/// First frames of the passive ceremonies run on a recording: one a second. A bona fide window
+/// must be able to run its full blink wait inside the clip (no looping: a loop is a cut a real
+/// camera never shows); an attack video loops, so every second of it starts one.
+fn passive_starts(
+    rec: &[Sample],
+    bona_fide: bool,
+    th: &Thresholds,
+) -> std::iter::StepBy<std::ops::Range<usize>> {
+    let dt = frame_ms(rec);
+    let last = if bona_fide {
+        rec.len()
+            .saturating_sub((th.blink_wait_ms / dt).round() as usize)
+    } else {
+        rec.len()
     };
+    (0..last).step_by(((1000.0 / dt).round() as usize).max(1))
+}
+
+/// Frames of `rec` from `start` on, looping, re-timed to continue at `t0` (frame spacing kept).
+fn play(rec: &[Sample], start: usize, t0: f64) -> impl Iterator<Item = Sample> + '_ {
+    let dt = frame_ms(rec);
     (0..).map(move |k| {
         let mut s = rec[(start + k) % rec.len()].clone();
         s.cues.t_ms = t0 + k as f64 * dt;
@@ -165,13 +189,9 @@ pub fn passive_clip(models: &Path, video: &Path, json: bool) -> Result<(), CliEr
     let mut recorder = crate::replay::Recorder::load(models)?;
     let samples = recorder.record(video)?;
     let th = Thresholds::DEFAULT;
-    let fps_frames = samples.get(1).map_or(10.0, |s| {
-        1000.0 / (s.cues.t_ms - samples[0].cues.t_ms).max(1.0)
-    });
-    let step = (fps_frames.round() as usize).max(1);
-    let wait = (th.blink_wait_ms / 1000.0 * fps_frames) as usize;
+    let fps_frames = 1000.0 / frame_ms(&samples);
     let mut out = Vec::new();
-    for start in (0..samples.len().saturating_sub(wait)).step_by(step) {
+    for start in passive_starts(&samples, true, &th) {
         let (verdict, passive_model_only, report) =
             passive_ceremony_report(samples[start..].iter().cloned(), &th);
         out.push(ClipCeremony {
@@ -394,16 +414,7 @@ pub fn evaluate(
     for r in recs {
         let who = r.species.clone().unwrap_or_else(|| BONA_FIDE.to_string());
         let len = r.samples.len();
-        // Start offsets every second; bona fide ceremonies must fit in the clip (no looping:
-        // a loop is a cut a real camera never shows).
-        // A bona fide window must be able to run its full blink wait inside the clip.
-        let wait_frames = (th.blink_wait_ms / 100.0) as usize;
-        let last_start = if r.species.is_some() {
-            len
-        } else {
-            len.saturating_sub(wait_frames)
-        };
-        for start in (0..last_start).step_by(10) {
+        for start in passive_starts(&r.samples, r.species.is_none(), th) {
             let feed: Box<dyn Iterator<Item = Sample>> = if r.species.is_some() {
                 Box::new(play(&r.samples, start, 0.0))
             } else {
