@@ -188,19 +188,15 @@ impl CaptureSchedule {
             self.last_sample_ms = Some(f.t_ms);
         }
         let enough = self.enough();
-        let blink_ok = self.mode != LivenessMode::Passive
-            || f.blinks > 0
-            || self
-                .first_sample_ms
-                .is_some_and(|first| f.t_ms - first >= self.blink_wait_ms);
+        let passive = self.mode == LivenessMode::Passive;
+        // How long passive mode has waited for a blink: since the first sample.
+        let waited = |ms: f64| {
+            self.first_sample_ms
+                .is_some_and(|first| f.t_ms - first >= ms)
+        };
+        let blink_ok = !passive || f.blinks > 0 || waited(self.blink_wait_ms);
         let done = enough && blink_ok && (f.ready || self.mode == LivenessMode::Off);
-        let blink_hint = self.mode == LivenessMode::Passive
-            && enough
-            && !done
-            && f.blinks == 0
-            && self
-                .first_sample_ms
-                .is_some_and(|first| f.t_ms - first >= BLINK_HINT_AFTER_MS);
+        let blink_hint = passive && enough && !done && f.blinks == 0 && waited(BLINK_HINT_AFTER_MS);
         CaptureStep {
             guidance,
             obscured,
