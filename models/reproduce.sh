@@ -23,16 +23,8 @@ for a in "$@"; do
   esac
 done
 
-PY="${PYTHON:-python3}"
-VENV="$HERE/.venv"
-if [ ! -x "$VENV/bin/python" ]; then
-  "$PY" -m venv "$VENV"
-fi
-# pip is fast when everything is already installed at the pinned versions
-if ! "$VENV/bin/pip" freeze 2>/dev/null | sort | diff -q - <(grep -v '^#' "$HERE/requirements.txt" | sort) >/dev/null; then
-  "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -r "$HERE/requirements.txt"
-fi
+VENV_PY="$(bash "$HERE/venv.sh")"
+VENV="$(dirname "$(dirname "$VENV_PY")")"
 
 CACHE="$HERE/.cache"
 NPMDIR="$CACHE/npm"

@@ -27,6 +27,15 @@ const USAGE: &str = "usage:
                                        embedding and the candidates, with mean and
                                        max-of-frames enrollment; the test split's score
                                        histograms as an SVG picture
+  fio-eval recognition-crops RECOGNITION.csv OUT_DIR
+                                       the crops the shipped pipeline makes of every row
+                                       (ArcFace from RetinaFace and from mesh points, a
+                                       dlib-style chip, the attribute crop) for embedders
+                                       outside the product, listed in OUT_DIR/rows.json
+  fio-eval recognition-external RECOGNITION.csv DIR [--json]
+                                       the candidates table for DIR/*.embeddings.json (one
+                                       embedding per row, from those crops), scored as
+                                       `recognition` scores the shipped embedder
   fio-eval liveness-eval [DATA_DIR] [SEGMENTS.json] [--json]
                                        APCER per attack species and BPCER of the liveness
                                        decision on the real clips and the attack videos,
@@ -86,6 +95,22 @@ fn run(args: Vec<String>) -> Result<(), Outcome> {
                 }
             };
             recognition::run(&args.models, Path::new(csv), json, svg).map_err(Failed)
+        }
+        "recognition-crops" => {
+            let [csv, out] = args.positional.as_slice() else {
+                return Err(Usage(
+                    "recognition-crops needs RECOGNITION.csv OUT_DIR".into(),
+                ));
+            };
+            recognition::crops(&args.models, Path::new(csv), Path::new(out)).map_err(Failed)
+        }
+        "recognition-external" => {
+            let [csv, dir] = args.positional.as_slice() else {
+                return Err(Usage(
+                    "recognition-external needs RECOGNITION.csv DIR".into(),
+                ));
+            };
+            recognition::external(Path::new(csv), Path::new(dir), json).map_err(Failed)
         }
         "passive-clip" => {
             let [video] = args.positional.as_slice() else {

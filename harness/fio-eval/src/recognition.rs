@@ -26,6 +26,9 @@ use serde::Serialize;
 
 use fio_cli::CliError;
 
+mod external;
+pub use external::{crops, external};
+
 /// Role of a row: part of an enrollment, or one login attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -324,7 +327,7 @@ fn max_impostor(pairs: &[&Pair]) -> f32 {
 /// One candidate × fusion at the shipped threshold: per split, per condition and overall.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct CandidateRow {
-    candidate: &'static str,
+    candidate: String,
     fusion: Fusion,
     splits: BTreeMap<Split, Vec<ConditionFigures>>,
 }
@@ -351,23 +354,29 @@ pub(crate) struct Report {
     pairs: Vec<Pair>,
 }
 
+/// A row's image as the pipeline sees it (shrunk when the row says so).
+fn load_frame(csv: &Path, r: &Row) -> Result<Frame, CliError> {
+    let base = csv.parent().unwrap_or(Path::new("."));
+    let frame = fio_cli::image_io::read_frame(&base.join(&r.file))?;
+    if r.shrink <= 1 {
+        return Ok(frame);
+    }
+    let rect = [0, 0, frame.width(), frame.height()];
+    frame
+        .shrink_region(r.shrink, rect)
+        .map(|(f, _)| f)
+        .ok_or_else(|| CliError(format!("{}: too small to shrink", r.file)))
+}
+
 /// Analyses every row and builds the report.
 pub(crate) fn evaluate(models: &Path, csv: &Path) -> Result<Report, CliError> {
     let rows = read_rows(csv)?;
-    let base = csv.parent().unwrap_or(Path::new("."));
     let files = ModelFiles::from_dir(models)?;
     // The widget's detector input size: what a login frame goes through.
     let pipeline = Pipeline::load(&files, WEBCAM_DETECTOR_SIZE)?;
     let mut analysed = Vec::with_capacity(rows.len());
     for r in &rows {
-        let mut frame = fio_cli::image_io::read_frame(&base.join(&r.file))?;
-        if r.shrink > 1 {
-            let rect = [0, 0, frame.width(), frame.height()];
-            frame = frame
-                .shrink_region(r.shrink, rect)
-                .map(|(f, _)| f)
-                .ok_or_else(|| CliError(format!("{}: too small to shrink", r.file)))?;
-        }
+        let frame = load_frame(csv, r)?;
         let a = analyse(&pipeline, &frame)?;
         if r.role == Role::Enroll && a.embeddings.is_none() {
             return Err(CliError(format!(
@@ -377,16 +386,7 @@ pub(crate) fn evaluate(models: &Path, csv: &Path) -> Result<Report, CliError> {
         }
         analysed.push(a);
     }
-    let enrolled: Vec<&str> = {
-        let mut ids: Vec<&str> = rows
-            .iter()
-            .filter(|r| r.role == Role::Enroll)
-            .map(|r| r.identity.as_str())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
+    let enrolled = enrolled_identities(&rows);
     let mut strangers: Vec<&str> = rows
         .iter()
         .filter(|r| !enrolled.contains(&r.identity.as_str()))
@@ -395,31 +395,80 @@ pub(crate) fn evaluate(models: &Path, csv: &Path) -> Result<Report, CliError> {
     strangers.sort();
     strangers.dedup();
 
-    let mut candidates = Vec::new();
-    let mut shipped_pairs = Vec::new();
-    for (ci, candidate) in CANDIDATES.iter().enumerate() {
+    let per_candidate: Vec<(String, Vec<Option<Vec<f32>>>)> = CANDIDATES
+        .iter()
+        .enumerate()
+        .map(|(ci, name)| {
+            let embeddings = analysed
+                .iter()
+                .map(|a| a.embeddings.as_ref().map(|e| e[ci].clone()))
+                .collect();
+            (name.to_string(), embeddings)
+        })
+        .collect();
+    let obscured: Vec<bool> = analysed.iter().map(|a| a.obscured).collect();
+    let (candidates, shipped_pairs) = score_candidates(&rows, &per_candidate, &obscured);
+    let no_face = rows
+        .iter()
+        .zip(&analysed)
+        .filter_map(|(r, a)| a.failure.as_ref().map(|f| format!("{}: {f}", r.file)))
+        .collect();
+    Ok(Report {
+        images: rows.len(),
+        identities_enrolled: enrolled.len(),
+        strangers: strangers.len(),
+        no_face,
+        shipped_threshold: MATCH_THRESHOLD,
+        candidates,
+        pairs: shipped_pairs,
+    })
+}
+
+/// The identities that have enroll rows, sorted.
+fn enrolled_identities(rows: &[Row]) -> Vec<&str> {
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.role == Role::Enroll)
+        .map(|r| r.identity.as_str())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Scores each candidate's per-row embeddings (`None`: no usable face) with every fusion:
+/// the candidates table, and the pairs of the first candidate's mean fusion (what ships).
+pub(crate) fn score_candidates(
+    rows: &[Row],
+    candidates: &[(String, Vec<Option<Vec<f32>>>)],
+    obscured: &[bool],
+) -> (Vec<CandidateRow>, Vec<Pair>) {
+    let enrolled = enrolled_identities(rows);
+    let mut table = Vec::new();
+    let mut first_pairs = Vec::new();
+    for (ci, (candidate, embeddings)) in candidates.iter().enumerate() {
         for fusion in [Fusion::Mean, Fusion::MaxOfFrames] {
             let galleries: Vec<(&str, Vec<Vec<f32>>)> = enrolled
                 .iter()
                 .map(|id| {
                     let frames: Vec<&Vec<f32>> = rows
                         .iter()
-                        .zip(&analysed)
+                        .zip(embeddings)
                         .filter(|(r, _)| r.role == Role::Enroll && r.identity == *id)
-                        .filter_map(|(_, a)| a.embeddings.as_ref().map(|e| &e[ci]))
+                        .filter_map(|(_, e)| e.as_ref())
                         .collect();
                     (*id, enroll(&frames, fusion))
                 })
                 .collect();
             let mut pairs = Vec::new();
-            for (r, a) in rows.iter().zip(&analysed) {
+            for ((r, e), obscured) in rows.iter().zip(embeddings).zip(obscured) {
                 let Some(split) = r.split else { continue };
                 for (id, gallery) in &galleries {
                     let genuine = r.identity == *id;
-                    let score = a.embeddings.as_ref().map(|e| {
+                    let score = e.as_ref().map(|e| {
                         gallery
                             .iter()
-                            .map(|t| similarity(&e[ci], t))
+                            .map(|t| similarity(e, t))
                             .fold(f32::NAN, f32::max)
                     });
                     if score.is_none() && !genuine {
@@ -432,7 +481,7 @@ pub(crate) fn evaluate(models: &Path, csv: &Path) -> Result<Report, CliError> {
                         condition: r.condition,
                         split,
                         score,
-                        obscured: a.obscured,
+                        obscured: *obscured,
                     });
                 }
             }
@@ -448,30 +497,17 @@ pub(crate) fn evaluate(models: &Path, csv: &Path) -> Result<Report, CliError> {
                 out.push(figures(&ps, "all", MATCH_THRESHOLD, max));
                 splits.insert(split, out);
             }
-            candidates.push(CandidateRow {
-                candidate,
+            table.push(CandidateRow {
+                candidate: candidate.clone(),
                 fusion,
                 splits,
             });
-            if *candidate == "shipped" && fusion == Fusion::Mean {
-                shipped_pairs = pairs;
+            if ci == 0 && fusion == Fusion::Mean {
+                first_pairs = pairs;
             }
         }
     }
-    let no_face = rows
-        .iter()
-        .zip(&analysed)
-        .filter_map(|(r, a)| a.failure.as_ref().map(|f| format!("{}: {f}", r.file)))
-        .collect();
-    Ok(Report {
-        images: rows.len(),
-        identities_enrolled: enrolled.len(),
-        strangers: strangers.len(),
-        no_face,
-        shipped_threshold: MATCH_THRESHOLD,
-        candidates,
-        pairs: shipped_pairs,
-    })
+    (table, first_pairs)
 }
 
 /// `fio-eval recognition CSV [SVG_OUT] [--json]`.
@@ -551,12 +587,23 @@ fn print_report(r: &Report) {
             );
         }
     }
+    print_candidates(&r.candidates);
+}
+
+/// The candidates table: TAR@FAR=0 per split and the test split at the shipped threshold.
+fn print_candidates(table: &[CandidateRow]) {
+    let w = table
+        .iter()
+        .map(|c| c.candidate.len())
+        .max()
+        .unwrap_or(0)
+        .max(12);
     println!(
         "\ncandidates: TAR@FAR=0 (above the split's worst impostor), and at the shipped {:.2}",
-        r.shipped_threshold
+        MATCH_THRESHOLD
     );
     println!(
-        "{:<12} {:<14} {:>9} {:>8} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10}",
+        "{:<w$} {:<14} {:>9} {:>8} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10}",
         "embedding",
         "fusion",
         "val FAR0",
@@ -568,7 +615,7 @@ fn print_report(r: &Report) {
         "val occl",
         "test occl"
     );
-    for c in &r.candidates {
+    for c in table {
         let fusion = match c.fusion {
             Fusion::Mean => "mean",
             Fusion::MaxOfFrames => "max-of-frames",
@@ -585,7 +632,7 @@ fn print_report(r: &Report) {
             })
         };
         println!(
-            "{:<12} {:<14} {:>9} {:>8.3} {:>9} {:>8.3} {:>9} {:>8} {:>10} {:>10}",
+            "{:<w$} {:<14} {:>9} {:>8.3} {:>9} {:>8.3} {:>9} {:>8} {:>10} {:>10}",
             c.candidate,
             fusion,
             pct(v.tar_at_far0),

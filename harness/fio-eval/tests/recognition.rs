@@ -123,3 +123,177 @@ fn usage_errors_exit_2() {
         "unknown option",
     );
 }
+
+/// A few rows of the recognition set (two enrolled people, each probed in both splits, and a
+/// stranger), with absolute paths so the CSV can live in a temp dir.
+fn small_recognition_csv(dir: &std::path::Path) -> std::path::PathBuf {
+    let full = std::fs::read_to_string(repo_path("fixtures/recognition.csv")).unwrap();
+    let data = repo_path("fixtures");
+    let mut taken: Vec<(String, String, String)> = Vec::new();
+    let mut out = String::from("file,identity,role,condition,split\n");
+    for line in full.lines().filter(|l| !l.starts_with('#')).skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if !["franck", "cap_man", "rihanna", "bill_murray"].contains(&f[1]) || f.len() > 5 {
+            continue;
+        }
+        let key = (f[1].to_string(), f[2].to_string(), f[4].to_string());
+        if taken.contains(&key) {
+            continue;
+        }
+        taken.push(key);
+        out.push_str(&format!(
+            "{},{}\n",
+            data.join(f[0]).display(),
+            f[1..].join(",")
+        ));
+    }
+    let p = dir.join("small.csv");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+fn read_ppm(path: &std::path::Path) -> (usize, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut fields = Vec::new();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if b.is_ascii_whitespace() {
+            if i > start {
+                fields.push(std::str::from_utf8(&bytes[start..i]).unwrap().to_string());
+            }
+            start = i + 1;
+            if fields.len() == 4 {
+                break;
+            }
+        }
+    }
+    assert_eq!(fields[0], "P6");
+    let side: usize = fields[1].parse().unwrap();
+    assert_eq!(fields[2], fields[1], "square crop");
+    (side, bytes[start..].to_vec())
+}
+
+#[test]
+fn external_embeddings_of_the_shipped_crops_score_exactly_as_the_shipped_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = small_recognition_csv(dir.path());
+    let crops = dir.path().join("crops");
+    let out = fio_eval(&[
+        "recognition-crops",
+        csv.to_str().unwrap(),
+        crops.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(crops.join("rows.json")).unwrap()).unwrap();
+    assert!(rows.len() >= 8, "{rows:?}");
+    // Every row has its four crops at their sizes; the arcface one is what the product embeds:
+    // run the shipped embedder on it, hand it back as an "external" embedder, and the scores
+    // must be the shipped row's.
+    let files = fio_vision::ModelFiles::from_dir(&repo_path("models")).unwrap();
+    let pipeline =
+        fio_vision::Pipeline::load(&files, fio_vision::pipeline::WEBCAM_DETECTOR_SIZE).unwrap();
+    let embedder = pipeline.embedder().unwrap();
+    let mut embeddings = Vec::new();
+    for r in &rows {
+        for (kind, side) in [
+            ("arcface", 112),
+            ("mesh", 112),
+            ("dlib", 150),
+            ("attribute", 224),
+        ] {
+            let (s, rgb) = read_ppm(&crops.join(r[kind].as_str().unwrap()));
+            assert_eq!((s, rgb.len()), (side, side * side * 3), "{kind} of {r}");
+        }
+        let (_, rgb) = read_ppm(&crops.join(r["arcface"].as_str().unwrap()));
+        embeddings.push(embedder.embed(&rgb).unwrap());
+    }
+    let ext = serde_json::json!({"name": "shipped, handed back", "embeddings": embeddings});
+    std::fs::write(
+        crops.join("x.embeddings.json"),
+        serde_json::to_string(&ext).unwrap(),
+    )
+    .unwrap();
+    let external = json(&fio_eval(&[
+        "recognition-external",
+        csv.to_str().unwrap(),
+        crops.to_str().unwrap(),
+        "--json",
+    ]));
+    let shipped = json(&fio_eval(&["recognition", csv.to_str().unwrap(), "--json"]));
+    assert_eq!(external[0]["candidate"], "shipped, handed back");
+    for split in ["validation", "test"] {
+        let a = external[0]["splits"][split]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap();
+        let b = shipped["candidates"][0]["splits"][split]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap();
+        for k in [
+            "genuine_pairs",
+            "genuine_accepted",
+            "impostor_pairs",
+            "false_accepts",
+        ] {
+            assert_eq!(a[k], b[k], "{split} {k}: {a} vs {b}");
+        }
+        for k in ["max_impostor", "min_genuine"] {
+            let (x, y) = (a[k].as_f64().unwrap(), b[k].as_f64().unwrap());
+            assert!((x - y).abs() < 1e-6, "{split} {k}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn external_embeddings_that_do_not_fit_the_csv_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = small_recognition_csv(dir.path());
+    let n = std::fs::read_to_string(&csv).unwrap().lines().count() - 1;
+    let run = |body: String| {
+        let d = dir.path().join("ext");
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("c.embeddings.json"), body).unwrap();
+        fio_eval(&[
+            "recognition-external",
+            csv.to_str().unwrap(),
+            d.to_str().unwrap(),
+        ])
+    };
+    let vecs = |k: usize, dim: usize| vec![vec![0.5f32; dim]; k];
+    let too_few = serde_json::json!({"name": "c", "embeddings": vecs(n - 1, 4)});
+    assert_fails(&run(too_few.to_string()), 1, "embeddings for");
+    let mut ragged = vecs(n, 4);
+    ragged[1] = vec![0.5; 3];
+    let ragged = serde_json::json!({"name": "c", "embeddings": ragged});
+    assert_fails(&run(ragged.to_string()), 1, "differ in length");
+    let mut no_enroll: Vec<Option<Vec<f32>>> = vecs(n, 4).into_iter().map(Some).collect();
+    no_enroll[0] = None;
+    let no_enroll = serde_json::json!({"name": "c", "embeddings": no_enroll});
+    assert_fails(
+        &run(no_enroll.to_string()),
+        1,
+        "no embedding for enrollment",
+    );
+    assert_fails(&run("{\"name\": 3}".into()), 1, "not an embeddings file");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_fails(
+        &fio_eval(&[
+            "recognition-external",
+            csv.to_str().unwrap(),
+            empty.to_str().unwrap(),
+        ]),
+        1,
+        "no *.embeddings.json",
+    );
+    assert_fails(
+        &fio_eval(&["recognition-crops", csv.to_str().unwrap()]),
+        2,
+        "OUT_DIR",
+    );
+}
