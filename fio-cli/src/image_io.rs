@@ -22,3 +22,11 @@ pub fn read_frame(path: &Path) -> Result<Frame, CliError> {
     Frame::from_rgb(w as usize, h as usize, rgb.into_raw())
         .map_err(|e| CliError(format!("{}: {e}", path.display())))
 }
+
+/// Writes `rgb` (`width`×`height`, 8-bit RGB) as a binary PPM file, which `read_frame` and every
+/// image tool read back losslessly.
+pub fn write_ppm(path: &Path, width: usize, height: usize, rgb: &[u8]) -> Result<(), CliError> {
+    let mut ppm = format!("P6\n{width} {height}\n255\n").into_bytes();
+    ppm.extend_from_slice(rgb);
+    std::fs::write(path, ppm).map_err(|e| CliError(format!("{}: {e}", path.display())))
+}

@@ -391,10 +391,12 @@ pub fn occlude_video(
             }
             None => frame,
         };
-        let mut ppm = format!("P6\n{} {}\n255\n", frame.width(), frame.height()).into_bytes();
-        ppm.extend_from_slice(frame.rgb());
-        let path = out.join(format!("{n:05}.ppm"));
-        std::fs::write(&path, ppm).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+        fio_cli::image_io::write_ppm(
+            &out.join(format!("{n:05}.ppm")),
+            frame.width(),
+            frame.height(),
+            frame.rgb(),
+        )?;
         n += 1;
     }
     Ok((n, painted))

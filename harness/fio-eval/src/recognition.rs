@@ -18,9 +18,9 @@ use fio_core::template::EMBEDDING_DIM;
 use fio_core::Embedding;
 use fio_vision::align::align_arcface;
 use fio_vision::attributes::attribute_crop;
-use fio_vision::detect::confident_faces;
+use fio_vision::detect::{confident_faces, Detection};
 use fio_vision::embed::cosine;
-use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
+use fio_vision::pipeline::{FaceAnalysis, WEBCAM_DETECTOR_SIZE};
 use fio_vision::{occlusion, Frame, Mesh, ModelFiles, Pipeline, StageTimes};
 use serde::Serialize;
 
@@ -160,22 +160,45 @@ struct Analysed {
     failure: Option<String>,
 }
 
+/// The first confident face of a frame as every candidate reads it: the detection, the
+/// pipeline's analysis (its ArcFace crop and embedding) and the face mesh.
+struct Face {
+    detection: Detection,
+    analysis: FaceAnalysis,
+    mesh: Mesh,
+}
+
+fn first_face(pipeline: &Pipeline, frame: &Frame) -> Result<Option<Face>, CliError> {
+    let Some(d) = confident_faces(pipeline.detect(frame)?).into_iter().next() else {
+        return Ok(None);
+    };
+    let fa = pipeline.analyze_detection(frame, d.clone(), &mut StageTimes::default(), &|| 0.0)?;
+    let mesh = Mesh {
+        points: fa.mesh_points.clone(),
+        presence: fa.mesh.presence,
+    };
+    Ok(Some(Face {
+        detection: d,
+        analysis: fa,
+        mesh,
+    }))
+}
+
 fn analyse(pipeline: &Pipeline, frame: &Frame) -> Result<Analysed, CliError> {
-    let dets = confident_faces(pipeline.detect(frame)?);
-    let Some(d) = dets.into_iter().next() else {
+    let Some(Face {
+        detection: d,
+        analysis: fa,
+        mesh,
+    }) = first_face(pipeline, frame)?
+    else {
         return Ok(Analysed {
             embeddings: None,
             obscured: false,
             failure: Some("no face".into()),
         });
     };
-    let fa = pipeline.analyze_detection(frame, d.clone(), &mut StageTimes::default(), &|| 0.0)?;
     let embedder = pipeline.embedder()?;
     let mirror = embedder.embed_mirror_averaged(&fa.aligned)?;
-    let mesh = Mesh {
-        points: fa.mesh_points.clone(),
-        presence: fa.mesh.presence,
-    };
     let obscured = fio_core::is_obscured(occlusion::measure(frame, &mesh).map(|o| o.score()));
     let mesh_points = match align_arcface(frame, &mesh.five_points()) {
         Some(crop) => embedder.embed(&crop)?,

@@ -6,14 +6,16 @@
 
 use std::path::{Path, PathBuf};
 
-use fio_vision::align::{align_arcface, warp, Similarity, ARCFACE_TEMPLATE};
+use fio_vision::align::{align_arcface, warp, Similarity, ALIGNED_SIZE, ARCFACE_TEMPLATE};
 use fio_vision::attributes::{attribute_crop, FACERES_SIZE};
-use fio_vision::detect::confident_faces;
 use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
-use fio_vision::{Frame, Mesh, ModelFiles, Pipeline, StageTimes};
+use fio_vision::{Frame, ModelFiles, Pipeline};
 use serde::{Deserialize, Serialize};
 
-use super::{load_frame, print_candidates, read_rows, score_candidates, Role, Row};
+use super::{
+    first_face, load_frame, print_candidates, read_rows, score_candidates, Face, Role, Row,
+};
+use fio_cli::image_io::write_ppm;
 use fio_cli::CliError;
 
 /// Side of the dlib-style chip (face-api.js' 128-D ResNet reads 150×150).
@@ -57,42 +59,41 @@ struct External {
     embeddings: Vec<Option<Vec<f32>>>,
 }
 
-fn write_ppm(path: &Path, rgb: &[u8], size: usize) -> Result<(), CliError> {
-    let mut ppm = format!("P6\n{size} {size}\n255\n").into_bytes();
-    ppm.extend_from_slice(rgb);
-    std::fs::write(path, ppm).map_err(|e| CliError(format!("{}: {e}", path.display())))
-}
-
 fn crops_of(
     pipeline: &Pipeline,
     frame: &Frame,
+    file: &str,
     dir: &Path,
     n: usize,
 ) -> Result<RowCrops, CliError> {
     let mut out = RowCrops {
-        file: String::new(),
+        file: file.to_string(),
         arcface: None,
         mesh: None,
         dlib: None,
         attribute: None,
     };
-    let Some(d) = confident_faces(pipeline.detect(frame)?).into_iter().next() else {
+    let Some(Face {
+        detection: d,
+        analysis: fa,
+        mesh,
+    }) = first_face(pipeline, frame)?
+    else {
         return Ok(out);
-    };
-    let fa = pipeline.analyze_detection(frame, d.clone(), &mut StageTimes::default(), &|| 0.0)?;
-    let mesh = Mesh {
-        points: fa.mesh_points.clone(),
-        presence: fa.mesh.presence,
     };
     let save =
         |kind: &str, rgb: Option<Vec<u8>>, size: usize| -> Result<Option<String>, CliError> {
             let Some(rgb) = rgb else { return Ok(None) };
             let name = format!("{n:04}_{kind}.ppm");
-            write_ppm(&dir.join(&name), &rgb, size)?;
+            write_ppm(&dir.join(&name), size, size, &rgb)?;
             Ok(Some(name))
         };
-    out.arcface = save("arcface", Some(fa.aligned.clone()), 112)?;
-    out.mesh = save("mesh", align_arcface(frame, &mesh.five_points()), 112)?;
+    out.arcface = save("arcface", Some(fa.aligned), ALIGNED_SIZE)?;
+    out.mesh = save(
+        "mesh",
+        align_arcface(frame, &mesh.five_points()),
+        ALIGNED_SIZE,
+    )?;
     let dlib = Similarity::fit(&d.landmarks, &dlib_template())
         .and_then(|t| t.inverse())
         .map(|to_src| warp(frame, &to_src, DLIB_CHIP));
@@ -110,9 +111,7 @@ pub fn crops(models: &Path, csv: &Path, out: &Path) -> Result<(), CliError> {
     let mut listed = Vec::with_capacity(rows.len());
     for (n, r) in rows.iter().enumerate() {
         let frame = load_frame(csv, r)?;
-        let mut c = crops_of(&pipeline, &frame, out, n)?;
-        c.file = r.file.clone();
-        listed.push(c);
+        listed.push(crops_of(&pipeline, &frame, &r.file, out, n)?);
     }
     let path = out.join("rows.json");
     std::fs::write(&path, serde_json::to_string_pretty(&listed)?)
@@ -129,7 +128,7 @@ pub fn crops(models: &Path, csv: &Path, out: &Path) -> Result<(), CliError> {
 fn read_external(path: &Path, rows: &[Row]) -> Result<External, CliError> {
     let text =
         std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-    let ext: External = serde_json::from_str(&text)
+    let mut ext: External = serde_json::from_str(&text)
         .map_err(|e| CliError(format!("{}: not an embeddings file: {e}", path.display())))?;
     if ext.embeddings.len() != rows.len() {
         return Err(CliError(format!(
@@ -152,7 +151,6 @@ fn read_external(path: &Path, rows: &[Row]) -> Result<External, CliError> {
         )));
     }
     // Scored by cosine, as every candidate is: only the direction counts.
-    let mut ext = ext;
     for e in ext.embeddings.iter_mut().flatten() {
         *e = fio_vision::embed::l2_normalised(std::mem::take(e))
             .ok_or_else(|| CliError(format!("{}: an all-zero embedding", path.display())))?;
