@@ -185,12 +185,7 @@ fn first_face(pipeline: &Pipeline, frame: &Frame) -> Result<Option<Face>, CliErr
 }
 
 fn analyse(pipeline: &Pipeline, frame: &Frame) -> Result<Analysed, CliError> {
-    let Some(Face {
-        detection: d,
-        analysis: fa,
-        mesh,
-    }) = first_face(pipeline, frame)?
-    else {
+    let Some(face) = first_face(pipeline, frame)? else {
         return Ok(Analysed {
             embeddings: None,
             obscured: false,
@@ -198,17 +193,17 @@ fn analyse(pipeline: &Pipeline, frame: &Frame) -> Result<Analysed, CliError> {
         });
     };
     let embedder = pipeline.embedder()?;
-    let mirror = embedder.embed_mirror_averaged(&fa.aligned)?;
-    let obscured = fio_core::is_obscured(occlusion::measure(frame, &mesh).map(|o| o.score()));
-    let mesh_points = match align_arcface(frame, &mesh.five_points()) {
+    let mirror = embedder.embed_mirror_averaged(&face.analysis.aligned)?;
+    let obscured = fio_core::is_obscured(occlusion::measure(frame, &face.mesh).map(|o| o.score()));
+    let mesh_points = match align_arcface(frame, &face.mesh.five_points()) {
         Some(crop) => embedder.embed(&crop)?,
-        None => fa.embedding.clone(),
+        None => face.analysis.embedding.clone(),
     };
     let faceres = pipeline
         .attributes()?
-        .descriptor(&attribute_crop(frame, &d))?;
+        .descriptor(&attribute_crop(frame, &face.detection))?;
     Ok(Analysed {
-        embeddings: Some([fa.embedding, mirror, mesh_points, faceres]),
+        embeddings: Some([face.analysis.embedding, mirror, mesh_points, faceres]),
         obscured,
         failure: None,
     })

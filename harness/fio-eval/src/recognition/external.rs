@@ -12,9 +12,7 @@ use fio_vision::pipeline::WEBCAM_DETECTOR_SIZE;
 use fio_vision::{Frame, ModelFiles, Pipeline};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    first_face, load_frame, print_candidates, read_rows, score_candidates, Face, Role, Row,
-};
+use super::{first_face, load_frame, print_candidates, read_rows, score_candidates, Role, Row};
 use fio_cli::image_io::write_ppm;
 use fio_cli::CliError;
 
@@ -73,12 +71,7 @@ fn crops_of(
         dlib: None,
         attribute: None,
     };
-    let Some(Face {
-        detection: d,
-        analysis: fa,
-        mesh,
-    }) = first_face(pipeline, frame)?
-    else {
+    let Some(face) = first_face(pipeline, frame)? else {
         return Ok(out);
     };
     let save =
@@ -88,17 +81,21 @@ fn crops_of(
             write_ppm(&dir.join(&name), size, size, &rgb)?;
             Ok(Some(name))
         };
-    out.arcface = save("arcface", Some(fa.aligned), ALIGNED_SIZE)?;
+    out.arcface = save("arcface", Some(face.analysis.aligned), ALIGNED_SIZE)?;
     out.mesh = save(
         "mesh",
-        align_arcface(frame, &mesh.five_points()),
+        align_arcface(frame, &face.mesh.five_points()),
         ALIGNED_SIZE,
     )?;
-    let dlib = Similarity::fit(&d.landmarks, &dlib_template())
+    let dlib = Similarity::fit(&face.detection.landmarks, &dlib_template())
         .and_then(|t| t.inverse())
         .map(|to_src| warp(frame, &to_src, DLIB_CHIP));
     out.dlib = save("dlib", dlib, DLIB_CHIP)?;
-    out.attribute = save("attribute", Some(attribute_crop(frame, &d)), FACERES_SIZE)?;
+    out.attribute = save(
+        "attribute",
+        Some(attribute_crop(frame, &face.detection)),
+        FACERES_SIZE,
+    )?;
     Ok(out)
 }
 
